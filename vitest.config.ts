@@ -1,6 +1,10 @@
 // Test projects: pure code in Node, worker code inside workerd (vitest pool), and whole-platform tests against real processes.
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { generatePlaybackKeys } from "./scripts/lib/keys";
+
+// A fresh playback key pair per test run, for tests that ask for access to a channel.
+const playbackKeys = generatePlaybackKeys();
 
 export default defineConfig({
   test: {
@@ -20,6 +24,9 @@ export default defineConfig({
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
                 PULL_ZONE_SECRET: "test-pull-zone-secret",
+                VIEWER_TOKEN_SECRET: "test-viewer-token-secret-0123456789abcdef",
+                PLAYBACK_SIGNING_KEY: JSON.stringify(playbackKeys.signingKey),
+                PLAYBACK_VERIFY_KEYS: JSON.stringify(playbackKeys.verifyKeys),
               },
             },
           }),
@@ -35,6 +42,7 @@ export default defineConfig({
           environment: "node",
           include: ["test/platform/**/*.test.ts", "test/e2e/**/*.test.ts"],
           fileParallelism: false,
+          globalSetup: ["test/support/build-once.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -1,0 +1,99 @@
+// Runs the platform's workers on workerd through Miniflare's API (no wrangler dev proxy in front), for
+// `npm start`, the platform tests and the benchmarks.
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { join } from "node:path";
+import { buildWorker, WORKERS, type WorkerBuild } from "./build";
+import { ensureDevVars, ROOT } from "./dev-vars";
+
+export interface RunningWorker {
+  url: string;
+  mf: Miniflare;
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  port: number;
+  host?: string;
+  /** Folder for KV, Durable Object and cache state; false keeps everything in memory. */
+  persistTo?: string | false;
+  /** Extra bindings (vars and secrets) on top of the wrangler config. */
+  bindings?: Record<string, string>;
+  verbose?: boolean;
+}
+
+/** Starts one bundled worker with the bindings its wrangler config declares. */
+export async function runWorker(build: WorkerBuild, options: RunOptions): Promise<RunningWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(build.configPath);
+  const host = options.host ?? "127.0.0.1";
+  const persist = options.persistTo ? join(options.persistTo, build.name) : false;
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    name: build.name,
+    modules: true,
+    scriptPath: build.scriptPath,
+    modulesRules: undefined,
+    bindings: { ...(workerOptions.bindings ?? {}), ...(options.bindings ?? {}) },
+    host,
+    port: options.port,
+    kvPersist: persist ? join(persist, "kv") : false,
+    durableObjectsPersist: persist ? join(persist, "do") : false,
+    cachePersist: persist ? join(persist, "cache") : false,
+    cf: false, // no network here: do not try to fetch the Request.cf placeholder
+    log: new Log(options.verbose ? LogLevel.INFO : LogLevel.WARN),
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, mf, stop: () => mf.dispose() };
+}
+
+export interface Platform {
+  edgeUrl: string;
+  originUrl: string;
+  adminToken: string;
+  pullZoneSecret: string;
+  edge: RunningWorker;
+  origin: RunningWorker;
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  edgePort?: number;
+  originPort?: number;
+  persistTo?: string | false;
+  originBindings?: Record<string, string>;
+  edgeBindings?: Record<string, string>;
+  verbose?: boolean;
+}
+
+/** Builds and starts the demo origin and the edge; returns their URLs. Port 0 picks a free port. */
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const vars = ensureDevVars();
+  // The platform tests bundle once per run (test/support/build-once.ts) and set BALANCER_PREBUILT.
+  const prebuilt = process.env.BALANCER_PREBUILT === "1";
+  const [edgeBuild, originBuild] = [buildWorker("edge", prebuilt), buildWorker("demo-origin", prebuilt)];
+  const origin = await runWorker(originBuild, {
+    port: options.originPort ?? 0,
+    persistTo: false,
+    bindings: options.originBindings,
+    verbose: options.verbose,
+  });
+  const edge = await runWorker(edgeBuild, {
+    port: options.edgePort ?? 0,
+    persistTo: options.persistTo ?? false,
+    bindings: { ...vars, ...(options.edgeBindings ?? {}) },
+    verbose: options.verbose,
+  });
+  return {
+    edgeUrl: edge.url,
+    originUrl: origin.url,
+    adminToken: vars.ADMIN_TOKEN!,
+    pullZoneSecret: vars.PULL_ZONE_SECRET!,
+    edge,
+    origin,
+    async stop() {
+      await Promise.allSettled([edge.stop(), origin.stop()]);
+    },
+  };
+}
+
+export { ROOT, WORKERS };

@@ -1,0 +1,66 @@
+// The edge app: mounts one sub-app per resource, the playback path, the OpenAPI document and the error handler.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { DomainError, failureResponse } from "../shared/errors";
+import { edgeConfig } from "./config";
+import { playbackPreflight, servePlayback } from "./playback/serve";
+import { access } from "./routes/access";
+import { adminCatalog } from "./routes/admin-catalog";
+import { auth } from "./routes/auth";
+import { catalog } from "./routes/catalog";
+import { health } from "./routes/health";
+import { purchases } from "./routes/purchases";
+import type { EdgeEnv } from "./types";
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Builds the edge's Hono app. */
+export function createApp() {
+  const app = new OpenAPIHono<EdgeEnv>();
+
+  app.use("*", async (c, next) => {
+    c.set("config", edgeConfig(c.env));
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new DomainError({ code: "invalid_request", message: "The body is larger than 64 KiB." });
+      },
+    }),
+  );
+
+  app.get("/play/*", servePlayback);
+  app.options("/play/*", () => playbackPreflight());
+
+  app.route("/", health);
+  app.route("/api/v1", catalog);
+  app.route("/api/v1", access);
+  app.route("/api/v1", adminCatalog);
+  app.route("/api/v1", auth);
+  app.route("/api/v1", purchases);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", { type: "http", scheme: "bearer" });
+  app.doc31("/api/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Balancer API", version: "1.0.0", description: "Edge platform for live HLS video at mass events." },
+  });
+
+  app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
+  app.onError((err) => {
+    if (err instanceof DomainError) return failureResponse(err.failure);
+    if (err instanceof HTTPException && err.status < 500) {
+      // Hono raises these for unparseable JSON bodies and the like: the client's mistake, said plainly.
+      return failureResponse({ code: "invalid_request", message: err.message || "The request is not valid." });
+    }
+    console.error("unhandled error", err);
+    return new Response(JSON.stringify({ error: { code: "internal", message: "Something went wrong on our side." } }), {
+      status: 500,
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+  });
+  return app;
+}

@@ -1,0 +1,96 @@
+// zod schemas of the catalog: what the operator sends, what KV stores, what clients read.
+import { z } from "@hono/zod-openapi";
+import { IdSchema } from "../../shared/ids";
+
+const HostSchema = z
+  .string()
+  .max(261)
+  .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i, "a host name, optionally with :port")
+  .transform((h) => h.toLowerCase());
+
+const OriginUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === "http:" || u.protocol === "https:") && !u.username && !u.password && !u.hash;
+    } catch {
+      return false;
+    }
+  }, "an absolute http(s) URL without credentials or fragment");
+
+export const MoneySchema = z
+  .object({
+    amount: z.number().int().min(0).max(100_000_000),
+    currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 currency code"),
+  })
+  .openapi("Money");
+
+export const LimitsSchema = z
+  .object({
+    maxSessions: z.number().int().min(0).max(10_000_000).optional(),
+    maxEgressMbps: z.number().min(0).max(100_000_000).optional(),
+    leaseSeconds: z.number().int().min(10).max(3600).optional(),
+  })
+  .openapi("EventLimits");
+
+export const EventInputSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    limits: LimitsSchema.default({}),
+  })
+  .openapi("EventInput");
+
+export const EventSchema = EventInputSchema.extend({ id: IdSchema, updatedAt: z.string() }).openapi("Event");
+export type CatalogEvent = z.infer<typeof EventSchema>;
+
+export const ChannelInputSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    originUrl: OriginUrlSchema,
+    paid: z.boolean(),
+    productId: IdSchema.optional(),
+    allowedHosts: z.array(HostSchema).max(16).default([]),
+  })
+  .refine((c) => !c.paid || c.productId !== undefined, {
+    message: "a paid channel needs the productId that unlocks it",
+    path: ["productId"],
+  })
+  .openapi("ChannelInput");
+
+export const ChannelSchema = z
+  .object({
+    id: IdSchema,
+    eventId: IdSchema,
+    title: z.string(),
+    originUrl: OriginUrlSchema,
+    paid: z.boolean(),
+    productId: IdSchema.optional(),
+    allowedHosts: z.array(z.string()),
+    updatedAt: z.string(),
+  })
+  .openapi("Channel");
+export type Channel = z.infer<typeof ChannelSchema>;
+
+export const ProductInputSchema = z
+  .object({
+    kind: z.enum(["channel_pass", "goods"]),
+    title: z.string().min(1).max(200),
+    description: z.string().max(2000).default(""),
+    price: MoneySchema,
+    channelIds: z.array(IdSchema).max(100).optional(),
+  })
+  .openapi("ProductInput");
+
+export const ProductSchema = ProductInputSchema.extend({ id: IdSchema, updatedAt: z.string() }).openapi("Product");
+export type Product = z.infer<typeof ProductSchema>;
+
+export const EventParamsSchema = z.object({ eventId: IdSchema.openapi({ param: { name: "eventId", in: "path" } }) });
+export const ChannelParamsSchema = EventParamsSchema.extend({
+  channelId: IdSchema.openapi({ param: { name: "channelId", in: "path" } }),
+});
+export const ProductParamsSchema = z.object({
+  productId: IdSchema.openapi({ param: { name: "productId", in: "path" } }),
+});

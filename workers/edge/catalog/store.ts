@@ -1,0 +1,107 @@
+// The catalog in KV: events, channels and products, with a short isolate-local read cache for the hot path.
+import type { z } from "@hono/zod-openapi";
+import { ChannelSchema, EventSchema, ProductSchema, type CatalogEvent, type Channel, type Product } from "./schemas";
+
+/** KV key layout of the CATALOG namespace (documented in the README). */
+export const catalogKeys = {
+  event: (eventId: string) => `event:${eventId}`,
+  eventPrefix: "event:",
+  channel: (eventId: string, channelId: string) => `channel:${eventId}:${channelId}`,
+  channelPrefix: (eventId: string) => `channel:${eventId}:`,
+  product: (productId: string) => `product:${productId}`,
+  productPrefix: "product:",
+};
+
+// How long an edge isolate trusts its copy of a catalog record. Operator changes reach viewers within this.
+const LOCAL_TTL_MS = 5_000;
+
+async function readJson<S extends z.ZodType>(kv: KVNamespace, key: string, schema: S): Promise<z.infer<S> | null> {
+  const raw = await kv.get(key, "json");
+  if (raw === null) return null;
+  // Anything read back from KV is re-validated: a record written by an older version must not crash a request.
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+async function listJson<S extends z.ZodType>(kv: KVNamespace, prefix: string, schema: S): Promise<z.infer<S>[]> {
+  const out: z.infer<S>[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix, cursor });
+    const values = await Promise.all(page.keys.map((k) => readJson(kv, k.name, schema)));
+    for (const v of values) if (v !== null) out.push(v);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return out;
+}
+
+/** Reads and writes the catalog. */
+export class CatalogStore {
+  private readonly local = new Map<string, { value: unknown; at: number }>();
+
+  constructor(private readonly kv: KVNamespace) {}
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.local.get(key);
+    if (hit && now - hit.at < LOCAL_TTL_MS) return hit.value as T;
+    const value = await load();
+    if (this.local.size > 10_000) this.local.clear();
+    this.local.set(key, { value, at: now });
+    return value;
+  }
+
+  getEvent(eventId: string): Promise<CatalogEvent | null> {
+    return this.cached(catalogKeys.event(eventId), () => readJson(this.kv, catalogKeys.event(eventId), EventSchema));
+  }
+
+  getChannel(eventId: string, channelId: string): Promise<Channel | null> {
+    const key = catalogKeys.channel(eventId, channelId);
+    return this.cached(key, () => readJson(this.kv, key, ChannelSchema));
+  }
+
+  getProduct(productId: string): Promise<Product | null> {
+    const key = catalogKeys.product(productId);
+    return this.cached(key, () => readJson(this.kv, key, ProductSchema));
+  }
+
+  listEvents(): Promise<CatalogEvent[]> {
+    return listJson(this.kv, catalogKeys.eventPrefix, EventSchema);
+  }
+
+  listChannels(eventId: string): Promise<Channel[]> {
+    return listJson(this.kv, catalogKeys.channelPrefix(eventId), ChannelSchema);
+  }
+
+  listProducts(): Promise<Product[]> {
+    return listJson(this.kv, catalogKeys.productPrefix, ProductSchema);
+  }
+
+  async putEvent(event: CatalogEvent): Promise<void> {
+    await this.kv.put(catalogKeys.event(event.id), JSON.stringify(event));
+    this.local.delete(catalogKeys.event(event.id));
+  }
+
+  async putChannel(channel: Channel): Promise<void> {
+    const key = catalogKeys.channel(channel.eventId, channel.id);
+    await this.kv.put(key, JSON.stringify(channel));
+    this.local.delete(key);
+  }
+
+  async putProduct(product: Product): Promise<void> {
+    await this.kv.put(catalogKeys.product(product.id), JSON.stringify(product));
+    this.local.delete(catalogKeys.product(product.id));
+  }
+}
+
+const stores = new WeakMap<KVNamespace, CatalogStore>();
+
+/** The isolate's catalog store for a KV binding (one per binding, so its local cache is shared). */
+export function catalogStore(kv: KVNamespace): CatalogStore {
+  let s = stores.get(kv);
+  if (!s) {
+    s = new CatalogStore(kv);
+    stores.set(kv, s);
+  }
+  return s;
+}

@@ -1,0 +1,156 @@
+// The edge's playback path: token check, L0 (isolate memory) → L1 (Cache API) → origin shield.
+import type { Context } from "hono";
+import { DomainError, type Failure } from "../../shared/errors";
+import { isPlaylistKey } from "../../shared/origin-fetch";
+import { VerifiedTokenCache } from "../../shared/playback-token";
+import { PullThroughCache, type CacheRead, type UpstreamResult } from "../../shared/pull-through-cache";
+import { fromPlayKey, PlayKeyError } from "../../hls/paths";
+import { catalogStore } from "../catalog/store";
+import type { Channel } from "../catalog/schemas";
+import { originShield } from "../../../durable-objects/origin-shield.client";
+import type { EdgeEnv } from "../types";
+import { parsePlayUrl, parseRange } from "./parse-play-url";
+
+// Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
+const tokens = new VerifiedTokenCache();
+const l0 = new PullThroughCache({ maxBytes: 48 * 1024 * 1024, maxObjectBytes: 64 * 1024 * 1024 });
+const SEGMENT_TTL_MS = 10 * 60_000;
+const L1_ORIGIN = "https://l1.balancer.internal";
+
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "content-length, content-range, x-cache",
+};
+
+/** GET/HEAD /play/<token>/<key>: every playlist, segment, key and init section a player asks for. */
+export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
+  const path = parsePlayUrl(c.req.url);
+  if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
+  const cfg = c.var.config;
+  const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
+  if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
+  const claims = verified.claims;
+
+  const channel = await catalogStore(c.env.CATALOG).getChannel(claims.e, claims.c);
+  if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
+
+  const playlist = isPlaylistKey(path.key);
+  const variant = claims.b !== undefined && path.key === "index.m3u8" ? { maxBandwidth: claims.b } : undefined;
+  const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${variant ? `b${variant.maxBandwidth}/` : ""}${path.key}`;
+
+  const now = Date.now();
+  const stored = l0.peek(cacheKey, now);
+  const read: CacheRead = stored
+    ? { ok: true, hit: true, contentType: stored.contentType, length: stored.size, expiresAt: stored.expiresAt, stream: () => single(stored.body), complete: Promise.resolve(stored.body) }
+    : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
+  if (!read.ok) throw new DomainError(read.failure);
+  return respond(c, read, playlist, now);
+}
+
+async function load(
+  c: Context<EdgeEnv>,
+  channel: Channel,
+  key: string,
+  cacheKey: string,
+  playlist: boolean,
+  variant: { maxBandwidth: number } | undefined,
+): Promise<UpstreamResult> {
+  const origin = { originUrl: channel.originUrl, allowedHosts: channel.allowedHosts };
+  try {
+    fromPlayKey(key, origin); // refuse path tricks here, before any Durable Object sees them
+  } catch (err) {
+    if (err instanceof PlayKeyError) return { ok: false, failure: { code: "not_found", message: "No such resource." }, ttlMs: 0 };
+    throw err;
+  }
+  const l1Key = new Request(`${L1_ORIGIN}/${encodeURIComponent(cacheKey)}`);
+  if (!playlist) {
+    const cached = await caches.default.match(l1Key);
+    if (cached?.body) {
+      return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS };
+    }
+  }
+  const reply = await originShield(c.env, channel.eventId, channel.id).get({
+    origin,
+    originVersion: `${channel.originUrl} ${channel.updatedAt}`,
+    key,
+    ...(variant ? { variant } : {}),
+  });
+  switch (reply.type) {
+    case "error":
+      return { ok: false, failure: reply.failure, ttlMs: 500 };
+    case "playlist":
+      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(new TextEncoder().encode(reply.text)), ttlMs: reply.ttlMs };
+    case "bytes": {
+      const [mine, forL1] = reply.body.tee();
+      c.executionCtx.waitUntil(
+        caches.default
+          .put(l1Key, new Response(forL1, { headers: { "content-type": reply.contentType, "cache-control": "public, max-age=600" } }))
+          .catch(() => {}),
+      );
+      return { ok: true, contentType: reply.contentType, body: mine, ttlMs: SEGMENT_TTL_MS, ...(reply.length !== undefined ? { length: reply.length } : {}) };
+    }
+  }
+}
+
+async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true }>, playlist: boolean, now: number): Promise<Response> {
+  const headers: Record<string, string> = {
+    ...CORS,
+    "content-type": read.contentType,
+    "x-cache": read.hit ? "HIT" : "MISS",
+  };
+  if (playlist) {
+    // Never cached longer than the shield would keep it: half a target duration for live playlists.
+    headers["cache-control"] = `public, max-age=${Math.max(0, Math.floor((read.expiresAt - now) / 1000))}`;
+    const body = await read.complete;
+    headers["content-length"] = String(body.byteLength);
+    return new Response(body, { headers });
+  }
+  headers["cache-control"] = "public, max-age=86400, immutable";
+  headers["accept-ranges"] = "bytes";
+  const rangeHeader = c.req.header("range");
+  if (rangeHeader) {
+    const body = await read.complete;
+    const range = parseRange(rangeHeader, body.byteLength);
+    if (range === "unsatisfiable") {
+      return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.byteLength}` } });
+    }
+    if (range) {
+      headers["content-range"] = `bytes ${range.start}-${range.end}/${body.byteLength}`;
+      headers["content-length"] = String(range.end - range.start + 1);
+      return new Response(body.subarray(range.start, range.end + 1), { status: 206, headers });
+    }
+    headers["content-length"] = String(body.byteLength);
+    return new Response(body, { headers });
+  }
+  if (read.hit) {
+    const body = await read.complete;
+    headers["content-length"] = String(body.byteLength);
+    return new Response(body, { headers });
+  }
+  if (read.length !== undefined) headers["content-length"] = String(read.length);
+  return new Response(read.stream(), { headers });
+}
+
+function single(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/** CORS preflight for players that send Range from another origin. */
+export function playbackPreflight(): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...CORS,
+      "access-control-allow-methods": "GET, HEAD, OPTIONS",
+      "access-control-allow-headers": "range",
+      "access-control-max-age": "86400",
+    },
+  });
+}
+
+export type { Failure };

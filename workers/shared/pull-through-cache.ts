@@ -1,0 +1,167 @@
+// The coalescing pull-through cache every tier uses (origin shield, edge, stadium node): one upstream
+// load per key at a time, streamed to every concurrent reader, then kept in a byte-bounded window.
+import { ByteLru } from "./byte-lru";
+import { FanoutBody } from "./fanout";
+import type { Failure } from "./errors";
+
+/** A complete body held in memory. */
+export interface StoredObject {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly size: number;
+  /** When it stops being served (ms since epoch). */
+  readonly expiresAt: number;
+}
+
+/** What an upstream load yields: a streaming body with its metadata, or a failure to report. */
+export type UpstreamResult =
+  | { ok: true; contentType: string; body: ReadableStream<Uint8Array>; ttlMs: number; length?: number }
+  | { ok: false; failure: Failure; ttlMs: number };
+
+/** What a reader gets: a body (streaming if the load is still running) or the failure. */
+export type CacheRead =
+  | {
+      ok: true;
+      hit: boolean;
+      contentType: string;
+      length?: number;
+      expiresAt: number;
+      stream: () => ReadableStream<Uint8Array>;
+      complete: Promise<Uint8Array>;
+    }
+  | { ok: false; failure: Failure };
+
+interface Inflight {
+  readonly result: UpstreamResult;
+  readonly fanout?: FanoutBody;
+}
+
+export interface PullThroughCacheOptions {
+  /** Bytes of complete bodies kept in memory. */
+  maxBytes: number;
+  /** Bodies larger than this fail with origin_error rather than exhaust memory. */
+  maxObjectBytes: number;
+}
+
+/** A coalescing, byte-bounded pull-through cache. */
+export class PullThroughCache {
+  private readonly window: ByteLru<StoredObject>;
+  private readonly failures = new Map<string, { failure: Failure; until: number }>();
+  private readonly inflight = new Map<string, Promise<Inflight>>();
+  /** Upstream loads started, for stats and tests. */
+  loads = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly options: PullThroughCacheOptions) {
+    this.window = new ByteLru(options.maxBytes);
+  }
+
+  /** The stored object for `key`, if complete and fresh. The cheapest possible read: no promise. */
+  peek(key: string, now: number): StoredObject | undefined {
+    return this.window.get(key, now);
+  }
+
+  /**
+   * Reads `key`, calling `load` only when nothing is stored, running or recently failed for it.
+   * Every caller during a load reads the same upstream body from its first byte.
+   */
+  async read(key: string, now: number, load: () => Promise<UpstreamResult>): Promise<CacheRead> {
+    const stored = this.window.get(key, now);
+    if (stored) {
+      this.hits++;
+      return storedRead(stored, true);
+    }
+    const failed = this.failures.get(key);
+    if (failed) {
+      if (failed.until > now) return { ok: false, failure: failed.failure };
+      this.failures.delete(key);
+    }
+    this.misses++;
+    let running = this.inflight.get(key);
+    if (!running) {
+      running = this.start(key, load);
+      this.inflight.set(key, running);
+    }
+    const { result, fanout } = await running;
+    if (!result.ok) return { ok: false, failure: result.failure };
+    const f = fanout!;
+    return {
+      ok: true,
+      hit: false,
+      contentType: result.contentType,
+      length: result.length,
+      expiresAt: now + result.ttlMs,
+      stream: () => f.reader(),
+      complete: f.complete,
+    };
+  }
+
+  private async start(key: string, load: () => Promise<UpstreamResult>): Promise<Inflight> {
+    this.loads++;
+    let result: UpstreamResult;
+    try {
+      result = await load();
+    } catch (err) {
+      result = { ok: false, failure: { code: "origin_error", detail: String(err) }, ttlMs: 1000 };
+    }
+    if (!result.ok) {
+      this.inflight.delete(key);
+      if (result.ttlMs > 0) {
+        // Bounded: a flood of distinct failing keys must not grow memory without limit.
+        if (this.failures.size >= 10_000) this.failures.clear();
+        this.failures.set(key, { failure: result.failure, until: Date.now() + result.ttlMs });
+      }
+      return { result };
+    }
+    const fanout = new FanoutBody(result.body, this.options.maxObjectBytes);
+    const ttlMs = result.ttlMs;
+    const contentType = result.contentType;
+    fanout.complete.then(
+      (body) => {
+        this.inflight.delete(key);
+        const expiresAt = Date.now() + ttlMs;
+        if (ttlMs > 0) this.window.set(key, { body, contentType, size: body.byteLength, expiresAt }, expiresAt);
+      },
+      () => this.inflight.delete(key),
+    );
+    return { result, fanout };
+  }
+
+  /** Stores a complete object directly (for example one read back from a lower tier). */
+  store(key: string, object: StoredObject): void {
+    this.window.set(key, object, object.expiresAt);
+  }
+
+  /** Whether a load for `key` is running now. */
+  isLoading(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
+  clear(): void {
+    this.window.clear();
+    this.failures.clear();
+  }
+
+  get storedBytes(): number {
+    return this.window.totalBytes;
+  }
+}
+
+function storedRead(o: StoredObject, hit: boolean): CacheRead {
+  return {
+    ok: true,
+    hit,
+    contentType: o.contentType,
+    length: o.size,
+    expiresAt: o.expiresAt,
+    stream: () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(o.body);
+          controller.close();
+        },
+      }),
+    complete: Promise.resolve(o.body),
+  };
+}
