@@ -1,0 +1,11 @@
+// Caller-side helper for login attempt limiters: builds the ids (one object per login, one per client address).
+
+/** The limiter of one normalised login. */
+export function loginAttemptLimiter(env: Env, loginKey: string) {
+  return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`login:${loginKey}`));
+}
+
+/** The limiter of one client address (already reduced to its throttle key, see client-address.ts). */
+export function addressAttemptLimiter(env: Env, addressKey: string) {
+  return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`addr:${addressKey}`));
+}

@@ -1,0 +1,188 @@
+// Per-viewer purchase ledger: the source of truth for what one viewer bought and owns. Purchases of one
+// viewer run through here one idempotency key at a time, so a retried or duplicated submission charges
+// once, and the entitlement is committed to SQLite before the caller hears "completed".
+import { DurableObject } from "cloudflare:workers";
+import { accountKeys } from "../workers/edge/accounts/store";
+import { randomId } from "../workers/shared/ids";
+import { paymentProvider, type Money } from "../workers/shared/payment-provider";
+
+export interface PurchaseRecord {
+  id: string;
+  productId: string;
+  status: "completed";
+  price: Money;
+  createdAt: string;
+}
+
+export interface PurchaseRequest {
+  idempotencyKey: string;
+  /** Hash of what the request asks for; the same key with another fingerprint is a conflict. */
+  fingerprint: string;
+  product: { id: string; kind: "channel_pass" | "goods"; title: string; price: Money };
+  paymentMethod?: string;
+}
+
+export type PurchaseOutcome =
+  | { type: "created"; purchase: PurchaseRecord }
+  | { type: "replayed"; purchase: PurchaseRecord }
+  | { type: "conflict" }
+  | { type: "declined"; reason: string }
+  | { type: "already_owned"; purchaseId: string };
+
+interface PurchaseRow extends Record<string, SqlStorageValue> {
+  id: string;
+  idempotency_key: string;
+  fingerprint: string;
+  product_id: string;
+  amount: number;
+  currency: string;
+  payment_method: string | null;
+  status: "pending" | "completed";
+  created_at: string;
+}
+
+export class PurchaseLedger extends DurableObject<Env> {
+  private readonly inflight = new Map<string, Promise<PurchaseOutcome>>();
+  private mirrorChain: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS purchases (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        payment_method TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS entitlements (
+        product_id TEXT PRIMARY KEY,
+        purchase_id TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+      );`);
+  }
+
+  /** Buys a product once per idempotency key; `now` is the purchase time (ms). */
+  async purchase(userId: string, req: PurchaseRequest, now: number): Promise<PurchaseOutcome> {
+    const row = this.row(req.idempotencyKey);
+    if (row) {
+      if (row.fingerprint !== req.fingerprint) return { type: "conflict" };
+      if (row.status === "completed") return { type: "replayed", purchase: toRecord(row) };
+      // Pending: a duplicate of a submission still being charged waits for it and shares its result.
+      const running = this.inflight.get(req.idempotencyKey);
+      if (running) return replayOf(await running);
+      // Pending with nothing running: the object restarted mid-charge. Finish it; the provider is idempotent.
+      return this.run(userId, row, req);
+    }
+    if (req.product.kind === "channel_pass") {
+      const owned = this.ctx.storage.sql
+        .exec<{ purchase_id: string }>("SELECT purchase_id FROM entitlements WHERE product_id = ?", req.product.id)
+        .toArray()[0];
+      if (owned) return { type: "already_owned", purchaseId: owned.purchase_id };
+    }
+    const fresh: PurchaseRow = {
+      id: randomId("pur"),
+      idempotency_key: req.idempotencyKey,
+      fingerprint: req.fingerprint,
+      product_id: req.product.id,
+      amount: req.product.price.amount,
+      currency: req.product.price.currency,
+      payment_method: req.paymentMethod ?? null,
+      status: "pending",
+      created_at: new Date(now).toISOString(),
+    };
+    // The pending row is written before the provider is asked, so a duplicate arriving meanwhile finds it.
+    this.ctx.storage.sql.exec(
+      "INSERT INTO purchases (id, idempotency_key, fingerprint, product_id, amount, currency, payment_method, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      fresh.id, fresh.idempotency_key, fresh.fingerprint, fresh.product_id, fresh.amount, fresh.currency, fresh.payment_method, fresh.status, fresh.created_at,
+    );
+    return this.run(userId, fresh, req);
+  }
+
+  /** Completed purchases, oldest first. */
+  async list(): Promise<PurchaseRecord[]> {
+    return this.ctx.storage.sql
+      .exec<PurchaseRow>("SELECT * FROM purchases WHERE status = 'completed' ORDER BY created_at, rowid")
+      .toArray()
+      .map(toRecord);
+  }
+
+  /** Ids of the products this viewer owns. */
+  async entitlements(): Promise<string[]> {
+    return this.productIds();
+  }
+
+  private run(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<PurchaseOutcome> {
+    const running = this.charge(userId, row, req).finally(() => this.inflight.delete(req.idempotencyKey));
+    this.inflight.set(req.idempotencyKey, running);
+    return running;
+  }
+
+  private async charge(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<PurchaseOutcome> {
+    const result = await paymentProvider().charge({
+      idempotencyKey: `${userId}:${row.idempotency_key}`,
+      amount: { amount: row.amount, currency: row.currency },
+      method: row.payment_method ?? undefined,
+      description: req.product.title,
+    });
+    if (!result.ok) {
+      // Nothing was bought: the key is released, and a retry asks the provider again.
+      this.ctx.storage.sql.exec("DELETE FROM purchases WHERE id = ? AND status = 'pending'", row.id);
+      return { type: "declined", reason: result.reason };
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec("UPDATE purchases SET status = 'completed' WHERE id = ?", row.id);
+      this.ctx.storage.sql.exec(
+        "INSERT OR IGNORE INTO entitlements (product_id, purchase_id, granted_at) VALUES (?, ?, ?)",
+        row.product_id, row.id, row.created_at,
+      );
+    });
+    await this.mirror(userId);
+    return { type: "created", purchase: toRecord({ ...row, status: "completed" }) };
+  }
+
+  private row(idempotencyKey: string): PurchaseRow | undefined {
+    return this.ctx.storage.sql.exec<PurchaseRow>("SELECT * FROM purchases WHERE idempotency_key = ?", idempotencyKey).toArray()[0];
+  }
+
+  private productIds(): string[] {
+    return this.ctx.storage.sql
+      .exec<{ product_id: string }>("SELECT product_id FROM entitlements ORDER BY granted_at, product_id")
+      .toArray()
+      .map((r) => r.product_id);
+  }
+
+  // Writes the KV read copy. Chained so that copies land in order and the last one written is the newest list.
+  private mirror(userId: string): Promise<void> {
+    this.mirrorChain = this.mirrorChain.then(async () => {
+      try {
+        await this.env.ACCOUNTS.put(
+          accountKeys.entitlements(userId),
+          JSON.stringify({ productIds: this.productIds(), updatedAt: new Date().toISOString() }),
+        );
+      } catch (err) {
+        // SQLite already holds the entitlement; readers that miss it in KV ask this object.
+        console.error("could not write the entitlements' KV copy", err);
+      }
+    });
+    return this.mirrorChain;
+  }
+}
+
+function toRecord(row: PurchaseRow): PurchaseRecord {
+  return {
+    id: row.id,
+    productId: row.product_id,
+    status: "completed",
+    price: { amount: row.amount, currency: row.currency },
+    createdAt: row.created_at,
+  };
+}
+
+function replayOf(outcome: PurchaseOutcome): PurchaseOutcome {
+  return outcome.type === "created" ? { type: "replayed", purchase: outcome.purchase } : outcome;
+}
