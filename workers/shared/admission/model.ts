@@ -181,7 +181,7 @@ export class AdmissionModel {
   private endedHead = 0;
   /** Tickets that were granted → their session, so a lost 200 retried with the ticket gets the same session. */
   private readonly grantedTickets = new Map<string, string>();
-  /** Waiting tickets in FIFO order. */
+  /** Waiting tickets by ticket string; their FIFO order is their sequence number (see `rank`). */
   private readonly tickets = new Map<string, Ticket>();
   /** Waiting tickets per retry interval, each in order of last poll: drop-out looks at the fronts only. */
   private readonly lanes = new Map<number, OrderedList<Ticket>>();

@@ -1,0 +1,55 @@
+// The EventGate keeps what matters across an eviction: sessions, the queue, limits, the switch and counters.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { eventGate } from "../../durable-objects/event-gate.client";
+
+describe("EventGate storage", () => {
+  it("keeps sessions, queue positions, limits, the overload switch and counters across an eviction", async () => {
+    const gate = eventGate(env, `storage-${crypto.randomUUID()}`);
+    const now = Date.now();
+    await gate.configure({ maxSessions: 2, maxEgressMbps: 50, leaseSeconds: 30 }, now);
+    const a = await gate.admit({ channelId: "main", now });
+    await gate.admit({ channelId: "main", now });
+    const q1 = await gate.admit({ channelId: "main", now });
+    const q2 = await gate.admit({ channelId: "main", now });
+    await gate.setOverload(true, now);
+    if (a.status !== "granted" || q1.status !== "queued" || q2.status !== "queued") throw new Error("unexpected decisions");
+    const before = await gate.snapshot(now);
+
+    await evictDurableObject(gate);
+
+    const after = await gate.snapshot(now + 1000);
+    expect(after).toMatchObject({ activeSessions: 2, queued: 2, admittedTotal: 2, overload: true, limits: before.limits });
+    expect(await gate.getOverload()).toBe(true);
+    expect(await gate.admit({ ticket: q2.ticket, channelId: "main", now: now + 1000 })).toMatchObject({ status: "queued", position: 2 });
+    expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 0, source: "edge", now: now + 1000 })).expiredSessionIds).toEqual([]);
+    await gate.setOverload(false, now + 1000);
+    expect(await gate.release(a.sessionId, now + 1000)).toBe("released");
+    expect(await gate.admit({ ticket: q1.ticket, channelId: "main", now: now + 1000 })).toMatchObject({ status: "granted" });
+  });
+
+  it("remembers an ended session across an eviction, so its playback links keep answering expired", async () => {
+    const gate = eventGate(env, `storage-${crypto.randomUUID()}`);
+    const a = await gate.admit({ channelId: "main" });
+    if (a.status !== "granted") throw new Error("expected a grant");
+    expect(await gate.release(a.sessionId)).toBe("released");
+    await evictDurableObject(gate);
+    expect(await gate.release(a.sessionId)).toBe("ended");
+  });
+
+  it("writes a steady viewer's renewals at most once per quarter lease", async () => {
+    const gate = eventGate(env, `storage-${crypto.randomUUID()}`);
+    // Ahead of the wall clock, so the object's own clock (which never runs backwards) is exactly t0.
+    const t0 = Date.now() + 60_000;
+    await gate.configure({ leaseSeconds: 60 }, t0);
+    const a = await gate.admit({ channelId: "main", now: t0 });
+    if (a.status !== "granted") throw new Error("expected a grant");
+    const stored = () =>
+      runInDurableObject(gate, (_, state) => state.storage.sql.exec<{ last_seen: number }>("SELECT last_seen FROM sessions WHERE id = ?", a.sessionId).one().last_seen);
+    await gate.report({ activeSessionIds: [a.sessionId], bytes: 0, source: "edge", now: t0 + 5000 });
+    expect(await stored()).toBe(t0);
+    await gate.report({ activeSessionIds: [a.sessionId], bytes: 0, source: "edge", now: t0 + 15_000 });
+    expect(await stored()).toBe(t0 + 15_000);
+  });
+});
