@@ -42,7 +42,17 @@ const PLAYLIST_MAX_BYTES = 4 * 1024 * 1024;
 const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
 const SEGMENT_TTL_MS = 10 * 60_000;
 const FAILURE_TTL_MS = 1_000;
+/** LL-HLS blocking reloads are held by the origin; they are coalesced, never polled. */
+const BLOCKING_RELOAD = /[?&]_HLS_msn=/;
 const PREFETCH_NEWEST = 2;
+/** A live playlist stays polled this many target durations after its last request (players reload every one). */
+const WATCH_TARGET_DURATIONS = 2.5;
+
+interface Watch {
+  req: ShieldRequest;
+  url: URL;
+  lastRequested: number;
+}
 
 /** How long a fetched playlist may be served before the origin is asked again. */
 export function playlistFreshMs(info: PlaylistInfo): number {
@@ -58,6 +68,8 @@ export class OriginShield extends DurableObject<Env> {
   private readonly playlistFetches = new Map<string, Promise<FetchedPlaylist | Failure>>();
   private readonly playlistFailures = new Map<string, { failure: Failure; until: number }>();
   private originPlaylistRequests = 0;
+  /** Live media playlists someone asked for recently: the alarm keeps them fresh ahead of the viewers. */
+  private readonly watched = new Map<string, Watch>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -84,6 +96,17 @@ export class OriginShield extends DurableObject<Env> {
     return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream() };
   }
 
+  /**
+   * The channel's quality ladder: the BANDWIDTH of each variant of its multivariant playlist, lowest
+   * first (empty for an origin that is a single media playlist), for the egress budget.
+   */
+  async ladder(req: Omit<ShieldRequest, "key" | "variant">): Promise<number[] | null> {
+    const reply = await this.get({ ...req, key: "index.m3u8" });
+    if (reply.type !== "playlist") return null;
+    const fetched = this.playlists.get("index.m3u8");
+    return (fetched?.info.variants ?? []).map((v) => v.bandwidth).sort((a, b) => a - b);
+  }
+
   /** Figures for the operator: what reached the origin, and how the window is doing. */
   async snapshot(): Promise<{ originRequests: number; segmentFetches: number; playlistFetches: number; hits: number; misses: number; storedBytes: number }> {
     return {
@@ -96,8 +119,51 @@ export class OriginShield extends DurableObject<Env> {
     };
   }
 
+  /**
+   * Polls every watched live playlist that is due, once per half target duration, whatever the
+   * number of viewers, and stops when nobody asked for a while. Safe to run twice: a fresh
+   * playlist is not fetched again.
+   */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const due: Promise<unknown>[] = [];
+    for (const [key, w] of this.watched) {
+      const fetched = this.playlists.get(key);
+      const td = (fetched?.info.targetDuration ?? 2) * 1000;
+      if (now - w.lastRequested > WATCH_TARGET_DURATIONS * td) {
+        this.watched.delete(key);
+        continue;
+      }
+      if (!fetched || now - fetched.fetchedAt >= fetched.freshMs) due.push(this.refresh(w.req, w.url));
+    }
+    await Promise.allSettled(due);
+    await this.armPolling();
+  }
+
+  private async armPolling(): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const key of this.watched.keys()) {
+      const fetched = this.playlists.get(key);
+      next = Math.min(next, fetched ? fetched.fetchedAt + fetched.freshMs : Date.now() + 500);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 50));
+  }
+
+  /** One origin fetch of a playlist, shared by everyone who needs it meanwhile. */
+  private refresh(req: ShieldRequest, url: URL): Promise<FetchedPlaylist | Failure> {
+    let running = this.playlistFetches.get(req.key);
+    if (!running) {
+      running = this.fetchPlaylist(req, url).finally(() => this.playlistFetches.delete(req.key));
+      this.playlistFetches.set(req.key, running);
+    }
+    return running;
+  }
+
   private reset(version: string): void {
     this.version = version;
+    this.watched.clear();
     this.segments.clear();
     this.playlists.clear();
     this.playlistFailures.clear();
@@ -126,14 +192,14 @@ export class OriginShield extends DurableObject<Env> {
     if (!fetched || now - fetched.fetchedAt >= fetched.freshMs) {
       const failed = this.playlistFailures.get(req.key);
       if (failed && failed.until > now) return { type: "error", failure: failed.failure };
-      let running = this.playlistFetches.get(req.key);
-      if (!running) {
-        running = this.fetchPlaylist(req, url).finally(() => this.playlistFetches.delete(req.key));
-        this.playlistFetches.set(req.key, running);
-      }
-      const result = await running;
+      const result = await this.refresh(req, url);
       if ("code" in result) return { type: "error", failure: result };
       fetched = result;
+    }
+    if (fetched.info.kind === "media" && !fetched.info.endList && !BLOCKING_RELOAD.test(req.key)) {
+      const known = this.watched.get(req.key);
+      this.watched.set(req.key, { req: { origin: req.origin, originVersion: req.originVersion, key: req.key }, url, lastRequested: now });
+      if (!known) await this.armPolling();
     }
     const variantKey = JSON.stringify(req.variant ?? {});
     let text = fetched.rewritten.get(variantKey);
@@ -165,7 +231,7 @@ export class OriginShield extends DurableObject<Env> {
     };
     this.originPlaylistRequests++;
     // A blocking LL-HLS reload is held by the origin for up to a few target durations.
-    const blocking = /[?&]_HLS_msn=/.test(req.key);
+    const blocking = BLOCKING_RELOAD.test(req.key);
     const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOrigin(u, req.origin), timeoutMs: blocking ? 15_000 : 5_000 });
     if (!res.ok) return fail(res.failure);
     const text = await readTextBounded(res.response, PLAYLIST_MAX_BYTES);

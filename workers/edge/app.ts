@@ -7,6 +7,9 @@ import { edgeConfig } from "./config";
 import { playbackPreflight, servePlayback } from "./playback/serve";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
+import { adminEvents } from "./routes/admin-events";
+import { legacy } from "./routes/legacy";
+import { sessions } from "./routes/sessions";
 import { auth } from "./routes/auth";
 import { catalog } from "./routes/catalog";
 import { health } from "./routes/health";
@@ -40,10 +43,14 @@ export function createApp() {
   app.route("/api/v1", catalog);
   app.route("/api/v1", access);
   app.route("/api/v1", adminCatalog);
+  app.route("/api/v1", adminEvents);
+  app.route("/api/v1", sessions);
+  app.route("/", legacy);
   app.route("/api/v1", auth);
   app.route("/api/v1", purchases);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "playbackOrViewerToken", { type: "http", scheme: "bearer" });
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Balancer API", version: "1.0.0", description: "Edge platform for live HLS video at mass events." },

@@ -56,7 +56,11 @@ export class FanoutBody {
       pull: async (controller) => {
         for (;;) {
           if (index < this.chunks.length) {
-            controller.enqueue(this.chunks[index++]!);
+            // Everything that has arrived goes out as one write: workerd pays per chunk, and an
+            // origin body arrives in 4 KiB pieces (a 1 MB segment to 500 viewers was 131,000 writes).
+            const end = this.chunks.length;
+            controller.enqueue(index + 1 === end ? this.chunks[index]! : concat(this.chunks.slice(index, end)));
+            index = end;
             return;
           }
           if (this.error) {
@@ -67,12 +71,32 @@ export class FanoutBody {
             controller.close();
             return;
           }
-          await new Promise<void>((resolve) => this.wakeups.push(resolve));
+          await this.nextArrival();
         }
       },
     });
   }
+
+  /**
+   * Waits for more body (or its end). The upstream is read by the request that started the load; a
+   * request that only awaited a promise resolved by that other request's I/O would look hung to
+   * workerd, which then cancels it and the viewer gets an empty 200. A short timer gives every
+   * waiting request I/O of its own, so it is never mistaken for hung.
+   */
+  private nextArrival(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, WAKEUP_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeups.push(done);
+    });
+  }
 }
+
+/** Upper bound on how long a waiting reader sleeps before looking again. */
+const WAKEUP_MS = 25;
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -80,7 +104,7 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
+function concat(chunks: Uint8Array[], total = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let off = 0;

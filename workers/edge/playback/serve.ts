@@ -10,6 +10,7 @@ import type { Channel } from "../catalog/schemas";
 import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeEnv } from "../types";
 import { parsePlayUrl, parseRange } from "./parse-play-url";
+import { sessionWatch } from "../admission/session-watch";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
 const tokens = new VerifiedTokenCache();
@@ -31,19 +32,24 @@ export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
   if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
   const claims = verified.claims;
 
+  const playlist = isPlaylistKey(path.key);
+  const now = Date.now();
+  // A session whose lease ended (or that was released) gets 410 at its next playlist reload.
+  if (playlist && sessionWatch.hasEnded(claims.s, now)) throw new DomainError({ code: "session_expired" });
+
   const channel = await catalogStore(c.env.CATALOG).getChannel(claims.e, claims.c);
   if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
 
-  const playlist = isPlaylistKey(path.key);
   const variant = claims.b !== undefined && path.key === "index.m3u8" ? { maxBandwidth: claims.b } : undefined;
   const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${variant ? `b${variant.maxBandwidth}/` : ""}${path.key}`;
 
-  const now = Date.now();
   const stored = l0.peek(cacheKey, now);
   const read: CacheRead = stored
     ? { ok: true, hit: true, contentType: stored.contentType, length: stored.size, expiresAt: stored.expiresAt, stream: () => single(stored.body), complete: Promise.resolve(stored.body) }
     : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
+  const report = sessionWatch.record(c.env, claims.e, claims.s, read.length ?? 0, now);
+  if (report) c.executionCtx.waitUntil(report);
   return respond(c, read, playlist, now);
 }
 
@@ -127,8 +133,11 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
     headers["content-length"] = String(body.byteLength);
     return new Response(body, { headers });
   }
-  if (read.length !== undefined) headers["content-length"] = String(read.length);
-  return new Response(read.stream(), { headers });
+  if (read.length === undefined) return new Response(read.stream(), { headers });
+  // A plain ReadableStream body goes out chunked; FixedLengthStream keeps the known Content-Length.
+  const sized = new FixedLengthStream(read.length);
+  c.executionCtx.waitUntil(read.stream().pipeTo(sized.writable).catch(() => {}));
+  return new Response(sized.readable, { headers });
 }
 
 function single(bytes: Uint8Array): ReadableStream<Uint8Array> {

@@ -5,7 +5,9 @@ import { ChannelParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
-import { randomId } from "../../shared/ids";
+import { eventGate } from "../../../durable-objects/event-gate.client";
+import { channelLadder } from "../admission/ladder";
+import { rememberSessionOwner } from "../admission/session-owner";
 import { signPlaybackToken } from "../../shared/playback-token";
 
 const AccessRequestSchema = z
@@ -35,8 +37,6 @@ const QueuedSchema = z
   })
   .openapi("AccessQueued");
 
-const DEFAULT_LEASE_SECONDS = 60;
-
 export const access = apiApp();
 
 access.openapi(
@@ -61,23 +61,56 @@ access.openapi(
     if (!event || !channel) {
       throw new DomainError({ code: "not_found", message: `There is no channel '${channelId}' in event '${eventId}'.` });
     }
-    // Paid channels: entitlement check plugs in here (viewer accounts issue).
-    if (channel.paid) await requireEntitlement(c, channel);
+    // Paid channels need a signed-in viewer who owns them; free ones take an optional viewer token.
+    const viewer = channel.paid ? await requireEntitlement(c, channel) : null;
+    const body = c.req.valid("json") ?? {};
 
-    // Admission (leases, queue, egress budget) plugs in here; until then every request is granted.
-    const sessionId = randomId("ses");
-    const leaseSeconds = event.limits.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    // Admission: the event's gate grants a lease, or queues the viewer in FIFO order.
+    const now = Date.now();
+    const renditionsBps = event.limits.maxEgressMbps !== undefined ? await channelLadder(c.env, channel, now) : undefined;
+    const gate = eventGate(c.env, eventId);
+    let decision = await gate.admit({ channelId, ...(body.ticket ? { ticket: body.ticket } : {}), ...(renditionsBps ? { renditionsBps } : {}) });
+    if (decision.status === "invalid_ticket") {
+      // Unknown, dropped-out or other-channel ticket: the viewer joins at the back as a new arrival.
+      decision = await gate.admit({ channelId, ...(renditionsBps ? { renditionsBps } : {}) });
+    }
+    if (decision.status === "queued") {
+      c.header("retry-after", String(decision.retryAfterSeconds));
+      c.header("cache-control", "no-store");
+      return c.json(
+        {
+          status: "queued" as const,
+          ticket: decision.ticket,
+          position: decision.position,
+          estimatedWaitSeconds: decision.estimatedWaitSeconds,
+          retryAfterSeconds: decision.retryAfterSeconds,
+        },
+        202,
+      );
+    }
+    if (decision.status !== "granted") throw new Error("admission answered invalid_ticket to a fresh arrival");
 
     const cfg = c.var.config;
-    const expiresAtSeconds = Math.floor(Date.now() / 1000) + cfg.tokenTtlSeconds;
-    const token = await signPlaybackToken({ s: sessionId, e: eventId, c: channelId, x: expiresAtSeconds }, cfg.signingKey);
+    const expiresAtSeconds = Math.floor(now / 1000) + cfg.tokenTtlSeconds;
+    const token = await signPlaybackToken(
+      {
+        s: decision.sessionId,
+        e: eventId,
+        c: channelId,
+        x: expiresAtSeconds,
+        ...(decision.maxBandwidth !== undefined ? { b: decision.maxBandwidth } : {}),
+      },
+      cfg.signingKey,
+    );
+    if (viewer) await rememberSessionOwner(c.env, decision.sessionId, { eventId, userId: viewer.userId }, cfg.tokenTtlSeconds);
+    c.header("cache-control", "no-store");
     return c.json(
       {
         status: "granted" as const,
-        sessionId,
+        sessionId: decision.sessionId,
         playbackUrl: `/play/${token}/index.m3u8`,
         expiresAt: new Date(expiresAtSeconds * 1000).toISOString(),
-        leaseSeconds,
+        leaseSeconds: decision.leaseSeconds,
       },
       200,
     );

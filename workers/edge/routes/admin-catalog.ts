@@ -15,6 +15,7 @@ import { catalogStore } from "../catalog/store";
 import { operatorAuth } from "../middleware/operator-auth";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
+import { eventGate } from "../../../durable-objects/event-gate.client";
 
 const security = [{ operatorToken: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -35,6 +36,8 @@ adminCatalog.openapi(
     const { eventId } = c.req.valid("param");
     const input = c.req.valid("json");
     const event = { id: eventId, ...input, updatedAt: new Date().toISOString() };
+    // The gate enforces the limits; KV keeps them for the catalog. Gate first, so a failure changes neither view.
+    await eventGate(c.env, eventId).configure(input.limits);
     await catalogStore(c.env.CATALOG).putEvent(event);
     return c.json(event, 200);
   },

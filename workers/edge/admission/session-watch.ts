@@ -1,0 +1,88 @@
+// The edge's short-lived local copy of admission state: it batches viewers' activity and bytes per
+// event and reports them to the event's gate now and then, and remembers which sessions have ended,
+// so no segment or playlist request makes a Durable Object round trip of its own.
+import { eventGate } from "../../../durable-objects/event-gate.client";
+
+/** Reports go out at most this often per event and isolate, and at least once per half lease. */
+const MIN_REPORT_INTERVAL_MS = 2_000;
+const MAX_REPORT_INTERVAL_MS = 30_000;
+/** A busy event reports early once this many bytes are pending, so its egress figure stays current. */
+const EARLY_REPORT_BYTES = 64 * 1024 * 1024;
+/** How long an ended session is remembered locally (its token may still be presented meanwhile). */
+const ENDED_MEMORY_MS = 12 * 3600_000;
+const MAX_ENDED = 100_000;
+const MAX_SESSIONS_PER_REPORT = 10_000;
+
+interface Pending {
+  sessions: Set<string>;
+  bytes: number;
+  lastReport: number;
+  leaseSeconds: number;
+  reporting: boolean;
+}
+
+/** Per-isolate batching of admission activity. */
+export class SessionWatch {
+  private readonly pending = new Map<string, Pending>();
+  private readonly ended = new Map<string, number>();
+
+  /** True if the gate said this session is over (lease expired, released, or never granted). */
+  hasEnded(sessionId: string, now: number): boolean {
+    const at = this.ended.get(sessionId);
+    if (at === undefined) return false;
+    if (now - at > ENDED_MEMORY_MS) {
+      this.ended.delete(sessionId);
+      return false;
+    }
+    return true;
+  }
+
+  /** Marks a session ended at once (after a DELETE on this isolate). */
+  markEnded(sessionId: string, now: number): void {
+    if (this.ended.size >= MAX_ENDED) this.ended.clear();
+    this.ended.set(sessionId, now);
+  }
+
+  /**
+   * Records that `sessionId` of `eventId` was served `bytes`, and, when a report is due, returns the
+   * promise of sending it (to hand to `waitUntil`).
+   */
+  record(env: Env, eventId: string, sessionId: string, bytes: number, now: number): Promise<void> | null {
+    let p = this.pending.get(eventId);
+    if (!p) {
+      // The first activity of an event on this isolate reports at once: it learns the lease length and any ended sessions.
+      p = { sessions: new Set(), bytes: 0, lastReport: 0, leaseSeconds: 60, reporting: false };
+      this.pending.set(eventId, p);
+    }
+    if (p.sessions.size < MAX_SESSIONS_PER_REPORT) p.sessions.add(sessionId);
+    p.bytes += bytes;
+    const interval = Math.min(MAX_REPORT_INTERVAL_MS, Math.max(MIN_REPORT_INTERVAL_MS, (p.leaseSeconds * 1000) / 2));
+    const due = now - p.lastReport >= interval || (p.bytes >= EARLY_REPORT_BYTES && now - p.lastReport >= MIN_REPORT_INTERVAL_MS);
+    if (!due || p.reporting) return null;
+    return this.flush(env, eventId, p, now);
+  }
+
+  private async flush(env: Env, eventId: string, p: Pending, now: number): Promise<void> {
+    const sessions = [...p.sessions];
+    const bytes = p.bytes;
+    p.sessions = new Set();
+    p.bytes = 0;
+    p.lastReport = now;
+    p.reporting = true;
+    try {
+      const result = await eventGate(env, eventId).report({ activeSessionIds: sessions, bytes, source: "edge" });
+      p.leaseSeconds = result.leaseSeconds;
+      for (const id of result.expiredSessionIds) this.markEnded(id, now);
+    } catch (err) {
+      // The gate was unreachable: keep the activity for the next report rather than lose renewals.
+      for (const s of sessions) p.sessions.add(s);
+      p.bytes += bytes;
+      console.error("admission report failed", eventId, String(err));
+    } finally {
+      p.reporting = false;
+    }
+  }
+}
+
+/** The isolate's session watch. */
+export const sessionWatch = new SessionWatch();

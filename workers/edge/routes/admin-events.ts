@@ -1,0 +1,120 @@
+// Operator controls of a running event: the overload switch and live figures.
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { eventGate } from "../../../durable-objects/event-gate.client";
+import { originShield } from "../../../durable-objects/origin-shield.client";
+import { DomainError } from "../../shared/errors";
+import { EventParamsSchema } from "../catalog/schemas";
+import { catalogStore } from "../catalog/store";
+import { operatorAuth } from "../middleware/operator-auth";
+import { apiApp, errorResponses } from "../openapi";
+import type { EdgeEnv } from "../types";
+
+const security = [{ operatorToken: [] }];
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const OverloadSchema = z.object({ enabled: z.boolean() }).openapi("Overload");
+const StatsSchema = z
+  .object({
+    activeSessions: z.number().int(),
+    queued: z.number().int(),
+    egressBps: z.number(),
+    egressBpsEdge: z.number(),
+    egressBpsNodes: z.number(),
+    admittedTotal: z.number().int(),
+    overload: z.boolean(),
+    originRequests: z.number().int(),
+    cacheHitRatio: z.number().nullable(),
+    channels: z.array(z.object({ id: z.string(), originRequests: z.number().int(), segmentFetches: z.number().int(), playlistFetches: z.number().int(), cacheHitRatio: z.number().nullable() })),
+    pullZones: z.array(z.unknown()),
+    limits: z.object({ maxSessions: z.number().optional(), maxEgressMbps: z.number().optional(), leaseSeconds: z.number() }),
+  })
+  .openapi("EventStats");
+
+async function requireEvent(c: Context<EdgeEnv>, eventId: string): Promise<void> {
+  if (!(await catalogStore(c.env.CATALOG).getEvent(eventId))) {
+    throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
+  }
+}
+
+export const adminEvents = apiApp();
+adminEvents.use("/admin/*", operatorAuth());
+
+adminEvents.openapi(
+  createRoute({
+    method: "get",
+    path: "/admin/events/{eventId}/overload",
+    summary: "Whether the overload switch is on",
+    security,
+    request: { params: EventParamsSchema },
+    responses: { 200: { description: "The switch", ...json(OverloadSchema) }, ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { eventId } = c.req.valid("param");
+    await requireEvent(c, eventId);
+    return c.json({ enabled: await eventGate(c.env, eventId).getOverload() }, 200);
+  },
+);
+
+adminEvents.openapi(
+  createRoute({
+    method: "put",
+    path: "/admin/events/{eventId}/overload",
+    summary: "Turn the overload switch on (every new viewer queues) or off (the queue drains in order)",
+    security,
+    request: { params: EventParamsSchema, body: { ...json(OverloadSchema), required: true } },
+    responses: { 200: { description: "The switch", ...json(OverloadSchema) }, ...errorResponses(400, 401, 404) },
+  }),
+  async (c) => {
+    const { eventId } = c.req.valid("param");
+    const { enabled } = c.req.valid("json");
+    await requireEvent(c, eventId);
+    return c.json({ enabled: await eventGate(c.env, eventId).setOverload(enabled) }, 200);
+  },
+);
+
+adminEvents.openapi(
+  createRoute({
+    method: "get",
+    path: "/admin/events/{eventId}/stats",
+    summary: "Live figures of an event: sessions, queue, egress, origin load, cache hit ratio",
+    security,
+    request: { params: EventParamsSchema },
+    responses: { 200: { description: "Figures", ...json(StatsSchema) }, ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { eventId } = c.req.valid("param");
+    await requireEvent(c, eventId);
+    const channels = await catalogStore(c.env.CATALOG).listChannels(eventId);
+    const [gate, shields] = await Promise.all([
+      eventGate(c.env, eventId).snapshot(),
+      Promise.all(channels.map(async (ch) => ({ id: ch.id, ...(await originShield(c.env, eventId, ch.id).snapshot()) }))),
+    ]);
+    const ratio = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
+    const hits = shields.reduce((n, s) => n + s.hits, 0);
+    const misses = shields.reduce((n, s) => n + s.misses, 0);
+    return c.json(
+      {
+        activeSessions: gate.activeSessions,
+        queued: gate.queued,
+        egressBps: gate.egressBps,
+        egressBpsEdge: gate.egressBpsEdge,
+        egressBpsNodes: gate.egressBpsNodes,
+        admittedTotal: gate.admittedTotal,
+        overload: gate.overload,
+        originRequests: shields.reduce((n, s) => n + s.originRequests, 0),
+        cacheHitRatio: ratio(hits, misses),
+        channels: shields.map((s) => ({
+          id: s.id,
+          originRequests: s.originRequests,
+          segmentFetches: s.segmentFetches,
+          playlistFetches: s.playlistFetches,
+          cacheHitRatio: ratio(s.hits, s.misses),
+        })),
+        pullZones: [],
+        limits: gate.limits,
+      },
+      200,
+    );
+  },
+);
