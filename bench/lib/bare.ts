@@ -1,0 +1,31 @@
+// The runtime's ceiling: bench/bare-worker.js on workerd through Miniflare, the same way the edge runs.
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { join } from "node:path";
+import { onCleanup } from "./cleanup";
+
+export interface RunningBare {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the bare worker on a free port of 127.0.0.1. */
+export async function startBareWorker(): Promise<RunningBare> {
+  const mf = new Miniflare({
+    name: "bench-bare",
+    modules: true,
+    scriptPath: join(import.meta.dirname, "..", "bare-worker.js"),
+    compatibilityDate: "2026-04-20", // the edge's date (wrangler.toml)
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    log: new Log(LogLevel.WARN),
+  });
+  const stop = onCleanup("bare worker", () => mf.dispose());
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    return { url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,255 @@
+// `npm run bench`: the platform on workerd (Miniflare's API, no wrangler dev proxy) against nginx
+// proxy_cache and a bare worker, on this machine, in one run; prints a markdown table and writes it
+// to bench/results/latest.md. Everything listens on 127.0.0.1 and is stopped at the end, on errors
+// and on Ctrl-C.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, startPlatform, type Platform } from "../scripts/lib/platform";
+import { seedDemo } from "../scripts/lib/seed";
+import { addChannel, openChannel, originStats } from "../test/support/platform";
+import { crowd, pollers, type CrowdResult } from "./lib/audience";
+import { startBareWorker } from "./lib/bare";
+import { onCleanup, runGuarded } from "./lib/cleanup";
+import { findWrk, runNodeLoad, runWrk, type LoadResult } from "./lib/load";
+import { describeMachine, loadAverage } from "./lib/machine";
+import { percentile, timedGet } from "./lib/net";
+import { findNginx, startNginx } from "./lib/nginx";
+import { markdownTable, num, ratio, type Row } from "./lib/table";
+
+/**
+ * Throughput rows (a, b) run each target for LOAD_SECONDS, ROUNDS times, interleaved (edge, bare,
+ * nginx, edge, …), and report the median round: load from other work on the machine then hits every
+ * target alike instead of whichever ran during a busy spell. BENCH_SECONDS shortens it.
+ */
+const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = 3;
+/** Seconds the playlist pollers run (row d); the figure is scaled to one minute. */
+const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 24);
+const CONNECTIONS = 50;
+/** Clients asking for one new segment at once (row c); BENCH_CROWD=50 reproduces the empty-body failure of smaller crowds. */
+const CROWD = Number(process.env.BENCH_CROWD ?? 500);
+const VIEWERS = 500;
+const TARGET_DURATION_MS = 2_000;
+/** Origin delay on every segment, so one origin fetch is long enough for the whole crowd to overlap it. */
+const SEGMENT_DELAY_MS = 200;
+const SIZES = [
+  { label: "1 MB", bytes: 1_048_576, channel: "bench-1mb" },
+  { label: "200 KB", bytes: 204_800, channel: "bench-200kb" },
+] as const;
+const LONG_SEGMENTS = 2_000;
+/** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
+const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d").split(","));
+
+const log = (msg: string) => console.error(`bench: ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Segment numbers handed out newest first and never twice, so every "new segment" really is new.
+// The synthetic origin serves up to 900 segments behind its live window.
+let nextMsn = Math.floor(Date.now() / TARGET_DURATION_MS) - 1;
+const freshMsn = () => nextMsn--;
+
+/** Runs `load` on every target in turn, ROUNDS times; per target, the median round plus all failures, and every round's req/s. */
+async function interleaved(load: (url: string) => Promise<LoadResult>, targets: Record<string, string>): Promise<{ results: Record<string, LoadResult>; rounds: string }> {
+  const runs = new Map<string, LoadResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, url] of Object.entries(targets)) {
+      const r = await load(url);
+      runs.set(name, [...(runs.get(name) ?? []), r]);
+    }
+  }
+  const out: Record<string, LoadResult> = {};
+  const rounds = [...runs].map(([name, rs]) => `${name} ${rs.map((r) => num(r.reqPerSec)).join(" / ")}`).join(", ");
+  log(`  req/s per round: ${rounds}`);
+  for (const [name, rs] of runs) {
+    const median = [...rs].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(rs.length / 2)]!;
+    const failures = rs.reduce((n, r) => n + r.failures, 0);
+    out[name] = { ...median, failures, failureKinds: rs.map((r) => r.failureKinds).filter(Boolean).join("; ") };
+  }
+  return { results: out, rounds };
+}
+
+/** GETs `url` until `header` says HIT (the first request fills the cache); throws if it never does. */
+async function warmHit(url: string, header: string, expectBytes?: number): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = await timedGet(url);
+    if (r.status !== 200) throw new Error(`warming ${url}: status ${r.status}`);
+    if (expectBytes !== undefined && r.bytes !== expectBytes) throw new Error(`warming ${url}: ${r.bytes} bytes, expected ${expectBytes}`);
+    if (String(r.headers[header] ?? "").toUpperCase() === "HIT") return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never answered ${header}: HIT`);
+}
+
+async function assertHit(url: string, header: string): Promise<void> {
+  const r = await timedGet(url);
+  if (r.status !== 200 || String(r.headers[header] ?? "").toUpperCase() !== "HIT") {
+    throw new Error(`${url}: expected a cache hit after the run, got ${r.status} ${header}=${r.headers[header]}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadAverage();
+  const wrk = findWrk();
+  const nginxBin = findNginx();
+  const rounds = `median of ${ROUNDS} interleaved rounds per target`;
+  const loadGenerator = wrk
+    ? `wrk (${wrk}) -t2 -c${CONNECTIONS} -d${LOAD_SECONDS}s, ${rounds}`
+    : `NODE FALLBACK CLIENT (wrk not installed; figures limited by this Node process), ${CONNECTIONS} keep-alive connections, ${LOAD_SECONDS} s, ${rounds}`;
+  if (!wrk) log("wrk is not installed (apt-get install -y wrk); falling back to a small Node client, labelled as such");
+  if (!nginxBin) log("nginx is not installed (apt-get install -y nginx); the nginx column stays empty");
+  const load = (url: string): Promise<LoadResult> => {
+    const o = { url, connections: CONNECTIONS, seconds: LOAD_SECONDS };
+    return wrk ? runWrk(wrk, o) : runNodeLoad(o);
+  };
+
+  log("building and starting the platform (edge + demo origin on workerd)…");
+  const p: Platform = await startPlatform({ originBindings: { SEGMENT_DELAY_MS: String(SEGMENT_DELAY_MS) } });
+  onCleanup("platform", () => p.stop());
+  await seedDemo({ edgeUrl: p.edgeUrl, originUrl: p.originUrl, adminToken: p.adminToken });
+  const originPort = Number(new URL(p.originUrl).port);
+
+  // Bench channels, registered through the operator API like any other origin.
+  const playBase: Record<string, string> = {};
+  const channels: [string, string][] = [
+    ...SIZES.map((s): [string, string] => [s.channel, `${p.originUrl}/synthetic/${s.bytes}/index.m3u8`]),
+    ["bench-long", `${p.originUrl}/synthetic/long/index.m3u8`],
+    ["bench-poll-1", `${p.originUrl}/live/bench-poll-1/ts-360p/index.m3u8`],
+    ["bench-poll-500", `${p.originUrl}/live/bench-poll-500/ts-360p/index.m3u8`],
+  ];
+  for (const [id, originUrl] of channels) {
+    await addChannel(p, id, originUrl);
+    playBase[id] = (await openChannel(p, id)).playbackUrl.replace(/index\.m3u8$/, "");
+  }
+
+  const bare = await startBareWorker();
+  const nginx = nginxBin ? await startNginx(nginxBin, originPort) : null;
+  log(`edge ${p.edgeUrl}, origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}`);
+
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const flag = (r: LoadResult) => (r.failures > 0 ? ` (${r.failureKinds}!)` : "");
+  const throughputRows = (what: string, ours: LoadResult, theirs: LoadResult | null, mb = true) => {
+    rows.push({ what: `${what}: req/s`, ours: num(ours.reqPerSec) + flag(ours), nginx: theirs ? num(theirs.reqPerSec) + flag(theirs) : "—", ratio: ratio(ours.reqPerSec, theirs?.reqPerSec) });
+    if (mb) rows.push({ what: `${what}: MB/s`, ours: num(ours.mbPerSec), nginx: theirs ? num(theirs.mbPerSec) : "—", ratio: ratio(ours.mbPerSec, theirs?.mbPerSec) });
+  };
+
+  // (a) Segment cache hits at 50 connections, and the bare worker's ceiling at the same size.
+  for (const size of ROWS.has("a") ? SIZES : []) {
+    const edgeUrl = `${playBase[size.channel]}seg-${freshMsn()}.bin`;
+    await warmHit(edgeUrl, "x-cache", size.bytes);
+    const bareUrl = `${bare.url}/${size.bytes}`;
+    await warmHit(bareUrl, "x-cache", size.bytes);
+    const nginxUrl = nginx ? `${nginx.url}/synthetic/${size.bytes}/seg-${freshMsn()}.bin` : null;
+    if (nginxUrl) await warmHit(nginxUrl, "x-cache-status", size.bytes);
+
+    log(`(a) ${size.label} segment hits: edge, nginx and bare worker, ${ROUNDS} interleaved rounds…`);
+    const { results: r, rounds } = await interleaved(load, { edge: edgeUrl, bare: bareUrl, ...(nginxUrl ? { nginx: nginxUrl } : {}) });
+    notes.push(`(a) ${size.label} req/s per round: ${rounds}.`);
+    await assertHit(edgeUrl, "x-cache");
+    if (nginxUrl) await assertHit(nginxUrl, "x-cache-status");
+
+    throughputRows(`(a) ${size.label} segment, cache hit, ${CONNECTIONS} conns`, r.edge!, r.nginx ?? null);
+    throughputRows(`baseline: bare worker returning ${size.label} from isolate memory`, r.bare!, r.nginx ?? null, false);
+    notes.push(`At ${size.label} the edge's full hit path reaches ${(r.edge!.reqPerSec / r.bare!.reqPerSec).toFixed(2)}× of the bare worker's req/s.`);
+  }
+
+  // (b) The 2,000-segment live media playlist, served within its TTL.
+  if (ROWS.has("b")) {
+    const edgeUrl = `${playBase["bench-long"]}index.m3u8`;
+    const first = await timedGet(edgeUrl, { keepBody: true });
+    const listed = (first.body.toString("utf8").match(/^#EXTINF:/gm) ?? []).length;
+    if (first.status !== 200 || listed !== LONG_SEGMENTS) throw new Error(`long playlist: status ${first.status}, ${listed} segments`);
+    await warmHit(edgeUrl, "x-cache");
+    const nginxUrl = nginx ? `${nginx.url}/synthetic/long/index.m3u8` : null;
+    if (nginxUrl) await warmHit(nginxUrl, "x-cache-status");
+    log(`(b) ${LONG_SEGMENTS}-segment playlist: edge and nginx, ${ROUNDS} interleaved rounds…`);
+    const { results: r, rounds } = await interleaved(load, { edge: edgeUrl, ...(nginxUrl ? { nginx: nginxUrl } : {}) });
+    notes.push(`(b) req/s per round: ${rounds}.`);
+    throughputRows(`(b) live playlist of ${LONG_SEGMENTS} segments (${num(first.bytes / 1000)} KB), ${CONNECTIONS} conns`, r.edge!, r.nginx ?? null);
+  }
+
+  // (c) One new segment, 500 clients at once: origin fetches and time to the full response.
+  for (const size of ROWS.has("c") ? [...SIZES].reverse() : []) {
+    const originTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await timedGet(`${p.originUrl}/synthetic/${size.bytes}/seg-${freshMsn()}.bin`);
+      if (r.status !== 200 || r.bytes !== size.bytes) throw new Error(`origin direct: status ${r.status}, ${r.bytes} bytes`);
+      originTimes.push(r.ms);
+    }
+    const originMs = percentile(originTimes.sort((a, b) => a - b), 50);
+
+    const run = async (who: string, url: string, originPath: string): Promise<{ result: CrowdResult; fetches: number }> => {
+      const before = (await originStats(p)).byPath[originPath] ?? 0;
+      if (before !== 0) throw new Error(`${originPath} was already fetched ${before} times; not a new segment`);
+      log(`(c) ${who}, ${CROWD} clients for one new ${size.label} segment…`);
+      const result = await crowd(url, CROWD, size.bytes);
+      await sleep(200); // let any straggling origin request land in the counters
+      const fetches = (await originStats(p)).byPath[originPath] ?? 0;
+      if (result.failures > 0) notes.push(`(c) ${who} ${size.label}: ${result.failures} of ${CROWD} responses failed (first: ${result.firstError}).`);
+      return { result, fetches };
+    };
+    const msn = freshMsn();
+    const ours = await run("edge", `${playBase[size.channel]}seg-${msn}.bin`, `/synthetic/${size.bytes}/seg-${msn}.bin`);
+    let theirs: { result: CrowdResult; fetches: number } | null = null;
+    if (nginx) {
+      const m = freshMsn();
+      theirs = await run("nginx", `${nginx.url}/synthetic/${size.bytes}/seg-${m}.bin`, `/synthetic/${size.bytes}/seg-${m}.bin`);
+    }
+    const label = `(c) ${CROWD} clients, one new ${size.label} segment`;
+    const fails = (r: CrowdResult) => (r.failures > 0 ? ` (${r.failures} failed!)` : "");
+    rows.push({ what: `${label}: origin fetches`, ours: num(ours.fetches) + fails(ours.result), nginx: theirs ? num(theirs.fetches) + fails(theirs.result) : "—", ratio: "—" });
+    for (const [stat, key] of [["median", "medianMs"], ["p95", "p95Ms"]] as const) {
+      rows.push({
+        what: `${label}: ${stat} time to full response, ms`,
+        ours: num(ours.result[key]),
+        nginx: theirs ? num(theirs.result[key]) : "—",
+        ratio: ratio(ours.result[key], theirs?.result[key]),
+      });
+    }
+    rows.push({ what: `${label}: origin's own time (direct, median of 3; delay ${SEGMENT_DELAY_MS} ms), ms`, ours: num(originMs), nginx: "(same origin)", ratio: "—" });
+    rows.push({
+      what: `${label}: median − origin's own time, ms (goal ≤ 100)`,
+      ours: num(ours.result.medianMs - originMs),
+      nginx: theirs ? num(theirs.result.medianMs - originMs) : "—",
+      ratio: "—",
+    });
+  }
+
+  // (d) Origin playlist fetches per minute, 1 viewer and 500 viewers reloading every target duration.
+  if (ROWS.has("d")) {
+    log(`(d) 1 viewer and ${VIEWERS} viewers polling live media playlists for ${POLL_SECONDS} s…`);
+    const path = (id: string) => `/live/${id}/ts-360p/index.m3u8`;
+    const before = (await originStats(p)).byPath;
+    const [one, many] = await Promise.all([
+      pollers(`${playBase["bench-poll-1"]}index.m3u8`, 1, POLL_SECONDS, TARGET_DURATION_MS),
+      pollers(`${playBase["bench-poll-500"]}index.m3u8`, VIEWERS, POLL_SECONDS, TARGET_DURATION_MS),
+    ]);
+    const after = (await originStats(p)).byPath;
+    const perMinute = (id: string) => (((after[path(id)] ?? 0) - (before[path(id)] ?? 0)) * 60) / POLL_SECONDS;
+    const fails = (r: { failures: number }) => (r.failures > 0 ? ` (${r.failures} failed!)` : "");
+    rows.push({ what: `(d) origin playlist fetches/min, 1 viewer (${num(one.requests)} edge requests)`, ours: num(perMinute("bench-poll-1")) + fails(one), nginx: "—", ratio: "—" });
+    rows.push({ what: `(d) origin playlist fetches/min, ${VIEWERS} viewers (${num(many.requests)} edge requests)`, ours: num(perMinute("bench-poll-500")) + fails(many), nginx: "—", ratio: "—" });
+    notes.push(`(d) ran ${POLL_SECONDS} s, each viewer reloading every ${TARGET_DURATION_MS / 1000} s ±10 %; counts scaled to one minute.`);
+  }
+
+  const machine = describeMachine(ROOT, loadGenerator, nginxBin, loadBefore);
+  const report = [
+    `## Benchmark (${new Date().toISOString()}, \`npm run bench\`)`,
+    "",
+    ...machine,
+    "",
+    markdownTable(rows),
+    "",
+    ...notes.map((n) => `- ${n}`),
+    `- MB = 10^6 bytes (headers included). Times are to the last body byte, measured by one Node process; lower is better, so a time ratio below 1× favours us.`,
+    `- The edge and the bare worker run on workerd through Miniflare's API (one process each); nginx runs worker_processes 2 with proxy_cache, proxy_cache_lock on, proxy_cache_valid 200 10m, key $uri. All on 127.0.0.1 of this machine, load generator included, so figures are indicative.`,
+    "",
+  ].join("\n");
+  console.log("\n" + report);
+  const out = join(ROOT, "bench", "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "latest.md"), report);
+  log(`written to ${join("bench", "results", "latest.md")}`);
+}
+
+await runGuarded(main, 6 * 60_000);
