@@ -1,7 +1,7 @@
 // Test projects: pure code in Node, worker code inside workerd (vitest pool), and whole-platform tests against real processes.
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { generatePlaybackKeys } from "./scripts/lib/keys";
+import { generatePlaybackKeys } from "./scripts/lib/keys.ts";
 
 // A fresh playback key pair per test run, for tests that ask for access to a channel.
 const playbackKeys = generatePlaybackKeys();
@@ -9,6 +9,8 @@ const playbackKeys = generatePlaybackKeys();
 export default defineConfig({
   test: {
     projects: [
+      // The demo origin's own tests run in workerd with its own wrangler config (static assets).
+      "test/demo-origin/vitest.config.ts",
       {
         test: {
           name: "unit",

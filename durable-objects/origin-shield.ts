@@ -8,6 +8,7 @@ import { PullThroughCache, type UpstreamResult } from "../workers/shared/pull-th
 import { fromPlayKey, PlayKeyError, toPlayKey, type ChannelOrigin } from "../workers/hls/paths";
 import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../workers/hls/rewrite";
 import { isAllowedOrigin } from "../workers/shared/channel-origin";
+import { awaitShared } from "../workers/shared/await-shared";
 
 /** Options that make one multivariant playlist differ from another (capped ladder, steering). */
 export interface PlaylistVariant {
@@ -192,7 +193,7 @@ export class OriginShield extends DurableObject<Env> {
     if (!fetched || now - fetched.fetchedAt >= fetched.freshMs) {
       const failed = this.playlistFailures.get(req.key);
       if (failed && failed.until > now) return { type: "error", failure: failed.failure };
-      const result = await this.refresh(req, url);
+      const result = await awaitShared(this.refresh(req, url));
       if ("code" in result) return { type: "error", failure: result };
       fetched = result;
     }

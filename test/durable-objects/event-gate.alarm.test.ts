@@ -29,10 +29,10 @@ describe("EventGate alarm", () => {
     const a = await gate.admit({ channelId: "main" });
     const b = await gate.admit({ channelId: "main" });
     expect(a.status).toBe("granted");
-    expect(b).toMatchObject({ status: "queued", position: 1, retryAfterSeconds: 2 });
-    expect(await armedAt(gate)).toBe(T0 + 4000);
+    expect(b).toMatchObject({ status: "queued", position: 1, retryAfterSeconds: 3 });
+    expect(await armedAt(gate)).toBe(T0 + 6000);
 
-    vi.setSystemTime(T0 + 4000);
+    vi.setSystemTime(T0 + 6000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     expect((await gate.snapshot()).queued).toBe(0);
     expect(await armedAt(gate)).toBe(T0 + 10_000);

@@ -1,5 +1,6 @@
 // One upstream body, many readers: each reader replays what has arrived and then follows the
 // upstream as it streams. This is how one origin fetch serves every concurrent request for a segment.
+import { Backoff } from "./await-shared";
 
 /** A body being received once and read by any number of readers, each from the first byte. */
 export class FanoutBody {
@@ -7,7 +8,6 @@ export class FanoutBody {
   private received = 0;
   private finished = false;
   private error: unknown = null;
-  private wakeups: (() => void)[] = [];
   /** Resolves with the whole body once the upstream ends; rejects if it fails. */
   readonly complete: Promise<Uint8Array>;
 
@@ -30,28 +30,20 @@ export class FanoutBody {
         this.received += value.byteLength;
         if (this.received > this.maxBytes) throw new BodyTooLargeError(this.maxBytes);
         this.chunks.push(value);
-        this.wake();
       }
       this.finished = true;
-      this.wake();
       return concat(this.chunks, this.received);
     } catch (err) {
       this.error = err;
-      this.wake();
       reader.cancel(err).catch(() => {});
       throw err;
     }
   }
 
-  private wake(): void {
-    const w = this.wakeups;
-    this.wakeups = [];
-    for (const f of w) f();
-  }
-
   /** A new stream over the whole body, starting at byte 0, following the upstream. */
   reader(): ReadableStream<Uint8Array> {
     let index = 0;
+    const backoff = new Backoff();
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         for (;;) {
@@ -61,6 +53,7 @@ export class FanoutBody {
             const end = this.chunks.length;
             controller.enqueue(index + 1 === end ? this.chunks[index]! : concat(this.chunks.slice(index, end)));
             index = end;
+            backoff.reset();
             return;
           }
           if (this.error) {
@@ -71,32 +64,14 @@ export class FanoutBody {
             controller.close();
             return;
           }
-          await this.nextArrival();
+          // The upstream is read by the request that started the load; see await-shared.ts for why
+          // readers poll on their own timers rather than wait for that request to wake them.
+          await backoff.wait();
         }
       },
     });
   }
-
-  /**
-   * Waits for more body (or its end). The upstream is read by the request that started the load; a
-   * request that only awaited a promise resolved by that other request's I/O would look hung to
-   * workerd, which then cancels it and the viewer gets an empty 200. A short timer gives every
-   * waiting request I/O of its own, so it is never mistaken for hung.
-   */
-  private nextArrival(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, WAKEUP_MS);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeups.push(done);
-    });
-  }
 }
-
-/** Upper bound on how long a waiting reader sleeps before looking again. */
-const WAKEUP_MS = 25;
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {

@@ -1,6 +1,7 @@
 // The coalescing pull-through cache every tier uses (origin shield, edge, stadium node): one upstream
 // load per key at a time, streamed to every concurrent reader, then kept in a byte-bounded window.
 import { ByteLru } from "./byte-lru";
+import { awaitShared } from "./await-shared";
 import { FanoutBody } from "./fanout";
 import type { Failure } from "./errors";
 
@@ -79,11 +80,13 @@ export class PullThroughCache {
     }
     this.misses++;
     let running = this.inflight.get(key);
+    let shared = true;
     if (!running) {
       running = this.start(key, load);
       this.inflight.set(key, running);
+      shared = false;
     }
-    const { result, fanout } = await running;
+    const { result, fanout } = shared ? await awaitShared(running) : await running;
     if (!result.ok) return { ok: false, failure: result.failure };
     const f = fanout!;
     return {

@@ -11,6 +11,7 @@ import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeEnv } from "../types";
 import { parsePlayUrl, parseRange } from "./parse-play-url";
 import { sessionWatch } from "../admission/session-watch";
+import { awaitShared } from "../../shared/await-shared";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
 const tokens = new VerifiedTokenCache();
@@ -107,7 +108,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
   if (playlist) {
     // Never cached longer than the shield would keep it: half a target duration for live playlists.
     headers["cache-control"] = `public, max-age=${Math.max(0, Math.floor((read.expiresAt - now) / 1000))}`;
-    const body = await read.complete;
+    const body = await awaitShared(read.complete);
     headers["content-length"] = String(body.byteLength);
     return new Response(body, { headers });
   }
@@ -115,7 +116,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
   headers["accept-ranges"] = "bytes";
   const rangeHeader = c.req.header("range");
   if (rangeHeader) {
-    const body = await read.complete;
+    const body = await awaitShared(read.complete);
     const range = parseRange(rangeHeader, body.byteLength);
     if (range === "unsatisfiable") {
       return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.byteLength}` } });
@@ -129,7 +130,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
     return new Response(body, { headers });
   }
   if (read.hit) {
-    const body = await read.complete;
+    const body = await awaitShared(read.complete);
     headers["content-length"] = String(body.byteLength);
     return new Response(body, { headers });
   }

@@ -140,12 +140,16 @@ interface Ticket {
   link: Link<Ticket> | null;
 }
 
-/** Seconds a queued viewer waits before asking again: short near the head, longer further back. */
+/**
+ * Seconds a queued viewer waits before asking again: short near the head, longer further back.
+ * At least 3 s: a ticket drops out after twice this without a poll, and a burst of thousands of
+ * arrivals can take a few seconds to answer, so the head of the queue needs that margin.
+ */
 export function retryAfterFor(position: number): number {
-  if (position <= 10) return 2;
-  if (position <= 100) return 3;
-  if (position <= 1000) return 4;
-  return 5;
+  if (position <= 10) return 3;
+  if (position <= 100) return 4;
+  if (position <= 1000) return 5;
+  return 6;
 }
 
 /**
