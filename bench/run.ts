@@ -108,18 +108,16 @@ async function main(): Promise<void> {
   await seedDemo({ edgeUrl: p.edgeUrl, originUrl: p.originUrl, adminToken: p.adminToken });
   const originPort = Number(new URL(p.originUrl).port);
 
-  // Bench channels, registered through the operator API like any other origin.
-  const playBase: Record<string, string> = {};
+  // Bench channels, registered through the operator API like any other origin. Each measurement asks
+  // for access right before it runs: a session left idle longer than its lease gets 410, as a viewer would.
+  const playBase = async (id: string): Promise<string> => (await openChannel(p, id)).playbackUrl.replace(/index\.m3u8$/, "");
   const channels: [string, string][] = [
     ...SIZES.map((s): [string, string] => [s.channel, `${p.originUrl}/synthetic/${s.bytes}/index.m3u8`]),
     ["bench-long", `${p.originUrl}/synthetic/long/index.m3u8`],
     ["bench-poll-1", `${p.originUrl}/live/bench-poll-1/ts-360p/index.m3u8`],
     ["bench-poll-500", `${p.originUrl}/live/bench-poll-500/ts-360p/index.m3u8`],
   ];
-  for (const [id, originUrl] of channels) {
-    await addChannel(p, id, originUrl);
-    playBase[id] = (await openChannel(p, id)).playbackUrl.replace(/index\.m3u8$/, "");
-  }
+  for (const [id, originUrl] of channels) await addChannel(p, id, originUrl);
 
   const bare = await startBareWorker();
   const nginx = nginxBin ? await startNginx(nginxBin, originPort) : null;
@@ -135,7 +133,7 @@ async function main(): Promise<void> {
 
   // (a) Segment cache hits at 50 connections, and the bare worker's ceiling at the same size.
   for (const size of ROWS.has("a") ? SIZES : []) {
-    const edgeUrl = `${playBase[size.channel]}seg-${freshMsn()}.bin`;
+    const edgeUrl = `${await playBase(size.channel)}seg-${freshMsn()}.bin`;
     await warmHit(edgeUrl, "x-cache", size.bytes);
     const bareUrl = `${bare.url}/${size.bytes}`;
     await warmHit(bareUrl, "x-cache", size.bytes);
@@ -155,7 +153,7 @@ async function main(): Promise<void> {
 
   // (b) The 2,000-segment live media playlist, served within its TTL.
   if (ROWS.has("b")) {
-    const edgeUrl = `${playBase["bench-long"]}index.m3u8`;
+    const edgeUrl = `${await playBase("bench-long")}index.m3u8`;
     const first = await timedGet(edgeUrl, { keepBody: true });
     const listed = (first.body.toString("utf8").match(/^#EXTINF:/gm) ?? []).length;
     if (first.status !== 200 || listed !== LONG_SEGMENTS) throw new Error(`long playlist: status ${first.status}, ${listed} segments`);
@@ -189,7 +187,7 @@ async function main(): Promise<void> {
       return { result, fetches };
     };
     const msn = freshMsn();
-    const ours = await run("edge", `${playBase[size.channel]}seg-${msn}.bin`, `/synthetic/${size.bytes}/seg-${msn}.bin`);
+    const ours = await run("edge", `${await playBase(size.channel)}seg-${msn}.bin`, `/synthetic/${size.bytes}/seg-${msn}.bin`);
     let theirs: { result: CrowdResult; fetches: number } | null = null;
     if (nginx) {
       const m = freshMsn();
@@ -221,8 +219,8 @@ async function main(): Promise<void> {
     const path = (id: string) => `/live/${id}/ts-360p/index.m3u8`;
     const before = (await originStats(p)).byPath;
     const [one, many] = await Promise.all([
-      pollers(`${playBase["bench-poll-1"]}index.m3u8`, 1, POLL_SECONDS, TARGET_DURATION_MS),
-      pollers(`${playBase["bench-poll-500"]}index.m3u8`, VIEWERS, POLL_SECONDS, TARGET_DURATION_MS),
+      pollers(`${await playBase("bench-poll-1")}index.m3u8`, 1, POLL_SECONDS, TARGET_DURATION_MS),
+      pollers(`${await playBase("bench-poll-500")}index.m3u8`, VIEWERS, POLL_SECONDS, TARGET_DURATION_MS),
     ]);
     const after = (await originStats(p)).byPath;
     const perMinute = (id: string) => (((after[path(id)] ?? 0) - (before[path(id)] ?? 0)) * 60) / POLL_SECONDS;

@@ -1,10 +1,12 @@
-// `npm start`: the whole platform on this machine with demo data: demo origin, edge, and (later) a stadium node.
+// `npm start`: the whole platform on this machine with demo data: demo origin, edge, and one demo stadium node.
 import { join } from "node:path";
 import { ROOT, startPlatform } from "./lib/platform";
 import { seedDemo } from "./lib/seed";
+import { startCacheNode } from "./lib/cache-node";
 
 const edgePort = Number(process.env.EDGE_PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
+const nodePort = Number(process.env.NODE_PORT ?? 8789);
 
 const platform = await startPlatform({
   edgePort,
@@ -13,11 +15,16 @@ const platform = await startPlatform({
   verbose: true,
 });
 await seedDemo({ edgeUrl: platform.edgeUrl, originUrl: platform.originUrl, adminToken: platform.adminToken });
+// One demo stadium node, registered the way `npm run cache-node` registers one (docs/stadium-nodes.md).
+const node = await startCacheNode({ platformUrl: platform.edgeUrl, id: "demo-stand", name: "Demo stand", port: nodePort, secret: platform.pullZoneSecret, eventIds: ["demo"] });
 
 console.log(`
 Balancer is running.
+  viewer       ${platform.edgeUrl}/            (log in as fdpd6 / 123456)
+  operator     ${platform.edgeUrl}/operator    (operator token below)
   edge         ${platform.edgeUrl}            (API under /api/v1, playback under /play)
   demo origin  ${platform.originUrl}            (origin request counts at /_stats)
+  cache node   ${node.url}            (stadium node "demo-stand": ${node.url}/ping)
   operator token: ${platform.adminToken}   (from .dev.vars)
 
 Try:  curl -s -X POST ${platform.edgeUrl}/api/v1/events/demo/channels/main/access
@@ -25,6 +32,7 @@ Stop with Ctrl-C.
 `);
 
 const stop = async () => {
+  await node.stop();
   await platform.stop();
   process.exit(0);
 };

@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { buildWeb } from "./build-web";
 import { ROOT } from "./dev-vars";
 
 export interface WorkerBuild {
@@ -14,6 +15,7 @@ export interface WorkerBuild {
 export const WORKERS = {
   edge: { name: "edge", configPath: join(ROOT, "wrangler.toml") },
   "demo-origin": { name: "demo-origin", configPath: join(ROOT, "workers/demo-origin/wrangler.toml") },
+  "cache-node": { name: "cache-node", configPath: join(ROOT, "workers/cache-node/wrangler.toml") },
 } as const;
 
 /** Runs `wrangler deploy --dry-run --outdir dist/<name>` (unless `reuse` and a bundle exists) and returns where the bundle is. */
@@ -22,6 +24,8 @@ export function buildWorker(which: keyof typeof WORKERS, reuse = false): WorkerB
   const outdir = join(ROOT, "dist", w.name);
   const scriptPath = join(outdir, "index.js");
   if (reuse && existsSync(scriptPath)) return { name: w.name, configPath: w.configPath, scriptPath };
+  // The edge serves the web pages as static assets; their scripts are built first so the assets folder is complete.
+  if (which === "edge") buildWeb();
   execFileSync(
     join(ROOT, "node_modules/.bin/wrangler"),
     ["deploy", "--dry-run", "--outdir", outdir, "-c", w.configPath],

@@ -14,6 +14,7 @@ import { auth } from "./routes/auth";
 import { catalog } from "./routes/catalog";
 import { health } from "./routes/health";
 import { purchases } from "./routes/purchases";
+import { pullZones } from "./routes/pull-zones";
 import type { EdgeEnv } from "./types";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -48,6 +49,7 @@ export function createApp() {
   app.route("/", legacy);
   app.route("/api/v1", auth);
   app.route("/api/v1", purchases);
+  app.route("/api/v1", pullZones);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "playbackOrViewerToken", { type: "http", scheme: "bearer" });

@@ -7,3 +7,5 @@ export { AttemptLimiter } from "../../durable-objects/attempt-limiter";
 export { LoginRegistry } from "../../durable-objects/login-registry";
 export { PurchaseLedger } from "../../durable-objects/purchase-ledger";
 export { EventGate } from "../../durable-objects/event-gate";
+export { PullZone } from "../../durable-objects/pull-zone";
+export { PullZoneDirectory } from "../../durable-objects/pull-zone-directory";

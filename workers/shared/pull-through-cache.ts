@@ -27,6 +27,8 @@ export type CacheRead =
       contentType: string;
       length?: number;
       expiresAt: number;
+      /** The whole body, when it is already in memory (a hit): no waiting at all. */
+      body?: Uint8Array;
       stream: () => ReadableStream<Uint8Array>;
       complete: Promise<Uint8Array>;
     }
@@ -158,6 +160,7 @@ function storedRead(o: StoredObject, hit: boolean): CacheRead {
     contentType: o.contentType,
     length: o.size,
     expiresAt: o.expiresAt,
+    body: o.body,
     stream: () =>
       new ReadableStream<Uint8Array>({
         start(controller) {

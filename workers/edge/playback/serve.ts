@@ -11,6 +11,8 @@ import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeEnv } from "../types";
 import { parsePlayUrl, parseRange } from "./parse-play-url";
 import { sessionWatch } from "../admission/session-watch";
+import { isSteeringKey, personalPlaylist, serveSteering, steeringVariant } from "./steering";
+import type { PlaylistVariant } from "../../../durable-objects/origin-shield";
 import { awaitShared } from "../../shared/await-shared";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
@@ -32,6 +34,8 @@ export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
   const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
   if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
   const claims = verified.claims;
+  // Stadium nodes: the steering manifest is per viewer and never cached here (workers/edge/playback/steering.ts).
+  if (isSteeringKey(path.key)) return serveSteering(c, claims);
 
   const playlist = isPlaylistKey(path.key);
   const now = Date.now();
@@ -41,16 +45,22 @@ export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
   const channel = await catalogStore(c.env.CATALOG).getChannel(claims.e, claims.c);
   if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
 
-  const variant = claims.b !== undefined && path.key === "index.m3u8" ? { maxBandwidth: claims.b } : undefined;
-  const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${variant ? `b${variant.maxBandwidth}/` : ""}${path.key}`;
+  const capped = claims.b !== undefined && path.key === "index.m3u8" ? { maxBandwidth: claims.b } : undefined;
+  const steering = await steeringVariant(c, claims, path.key);
+  const variant: PlaylistVariant | undefined = steering ? { ...capped, steering } : capped;
+  const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
 
   const stored = l0.peek(cacheKey, now);
   const read: CacheRead = stored
-    ? { ok: true, hit: true, contentType: stored.contentType, length: stored.size, expiresAt: stored.expiresAt, stream: () => single(stored.body), complete: Promise.resolve(stored.body) }
+    ? { ok: true, hit: true, contentType: stored.contentType, length: stored.size, expiresAt: stored.expiresAt, body: stored.body, stream: () => single(stored.body), complete: Promise.resolve(stored.body) }
     : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
   const report = sessionWatch.record(c.env, claims.e, claims.s, read.length ?? 0, now);
   if (report) c.executionCtx.waitUntil(report);
+  if (playlist) {
+    const personal = await personalPlaylist(c, claims, path.token, path.key, read, now);
+    if (personal) return personal;
+  }
   return respond(c, read, playlist, now);
 }
 
@@ -60,7 +70,7 @@ async function load(
   key: string,
   cacheKey: string,
   playlist: boolean,
-  variant: { maxBandwidth: number } | undefined,
+  variant: PlaylistVariant | undefined,
 ): Promise<UpstreamResult> {
   const origin = { originUrl: channel.originUrl, allowedHosts: channel.allowedHosts };
   try {
@@ -108,7 +118,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
   if (playlist) {
     // Never cached longer than the shield would keep it: half a target duration for live playlists.
     headers["cache-control"] = `public, max-age=${Math.max(0, Math.floor((read.expiresAt - now) / 1000))}`;
-    const body = await awaitShared(read.complete);
+    const body = read.body ?? (await awaitShared(read.complete));
     headers["content-length"] = String(body.byteLength);
     return new Response(body, { headers });
   }
@@ -116,7 +126,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
   headers["accept-ranges"] = "bytes";
   const rangeHeader = c.req.header("range");
   if (rangeHeader) {
-    const body = await awaitShared(read.complete);
+    const body = read.body ?? (await awaitShared(read.complete));
     const range = parseRange(rangeHeader, body.byteLength);
     if (range === "unsatisfiable") {
       return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.byteLength}` } });
@@ -130,7 +140,7 @@ async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true 
     return new Response(body, { headers });
   }
   if (read.hit) {
-    const body = await awaitShared(read.complete);
+    const body = read.body ?? (await awaitShared(read.complete));
     headers["content-length"] = String(body.byteLength);
     return new Response(body, { headers });
   }

@@ -8,6 +8,7 @@ import { DomainError } from "../../shared/errors";
 import { eventGate } from "../../../durable-objects/event-gate.client";
 import { channelLadder } from "../admission/ladder";
 import { rememberSessionOwner } from "../admission/session-owner";
+import { rememberCacheChoice } from "./pull-zones";
 import { signPlaybackToken } from "../../shared/playback-token";
 
 const AccessRequestSchema = z
@@ -103,6 +104,8 @@ access.openapi(
       cfg.signingKey,
     );
     if (viewer) await rememberSessionOwner(c.env, decision.sessionId, { eventId, userId: viewer.userId }, cfg.tokenTtlSeconds);
+    // The stadium node the viewer reached: steering and legacy playlists send it there while the node is healthy.
+    if (body.cacheId) await rememberCacheChoice(c.env, eventId, decision.sessionId, body.cacheId);
     c.header("cache-control", "no-store");
     return c.json(
       {

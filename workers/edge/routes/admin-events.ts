@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { eventGate } from "../../../durable-objects/event-gate.client";
 import { originShield } from "../../../durable-objects/origin-shield.client";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
 import { DomainError } from "../../shared/errors";
 import { EventParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
@@ -86,8 +87,9 @@ adminEvents.openapi(
     const { eventId } = c.req.valid("param");
     await requireEvent(c, eventId);
     const channels = await catalogStore(c.env.CATALOG).listChannels(eventId);
-    const [gate, shields] = await Promise.all([
+    const [gate, nodes, shields] = await Promise.all([
       eventGate(c.env, eventId).snapshot(),
+      pullZoneDirectory(c.env, eventId).healthy(),
       Promise.all(channels.map(async (ch) => ({ id: ch.id, ...(await originShield(c.env, eventId, ch.id).snapshot()) }))),
     ]);
     const ratio = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
@@ -111,7 +113,7 @@ adminEvents.openapi(
           playlistFetches: s.playlistFetches,
           cacheHitRatio: ratio(s.hits, s.misses),
         })),
-        pullZones: [],
+        pullZones: nodes.map((n) => ({ ...n, healthy: true })),
         limits: gate.limits,
       },
       200,

@@ -1,0 +1,146 @@
+// Stadium cache nodes against the real edge and node workers: registration, heartbeats, the event's
+// node list, and a node that serves /play/ with public keys only.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatePlaybackKeys } from "../../scripts/lib/keys";
+import { createPrivateKey, sign } from "node:crypto";
+import { heartbeat, listCaches, register, startNode, type RunningCacheNode } from "../support/cache-node";
+import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+
+/** A token in the platform's format, signed with a key of our own (node:crypto, as an attacker would). */
+function forge(claims: Record<string, unknown>, key: { kid: string; x: string; d: string }): string {
+  const payload = Buffer.from(JSON.stringify({ v: 1, k: key.kid, ...claims })).toString("base64url");
+  const privateKey = createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", x: key.x, d: key.d }, format: "jwk" });
+  return `${payload}.${sign(null, Buffer.from(payload), privateKey).toString("base64url")}`;
+}
+
+let p: Platform;
+let node: RunningCacheNode;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  p = await startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1" } });
+  node = await startNode(p, "stand-north");
+});
+afterAll(async () => {
+  await node?.stop();
+  await p?.stop();
+});
+
+const registration = (id: string) => ({ id, name: `Node ${id}`, baseUrl: "http://127.0.0.1:9", eventIds: ["demo"] });
+
+describe("registry", () => {
+  it("refuses to register a node without the pull-zone secret or with a wrong one, and lists nothing new", async () => {
+    const none = await register(p, registration("intruder"), null);
+    const wrong = await register(p, registration("intruder"), "not-the-secret-0123456789");
+    expect(none.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()) as unknown).toMatchObject({ error: { code: "unauthenticated" } });
+    expect((await listCaches(p)).map((n) => n.id)).not.toContain("intruder");
+  });
+
+  it("refuses a registration whose base URL carries a path or is not http(s)", async () => {
+    expect((await register(p, { ...registration("bad"), baseUrl: "http://127.0.0.1:9/x" })).status).toBe(400);
+    expect((await register(p, { ...registration("bad"), baseUrl: "ftp://127.0.0.1" })).status).toBe(400);
+  });
+
+  it("registers a node and answers with its key, heartbeat interval and the public verify keys only", async () => {
+    const res = await register(p, registration("east"));
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { id: string; nodeKey: string; heartbeatIntervalSeconds: number; verifyKeys: Record<string, unknown>[] };
+    expect(body.id).toBe("east");
+    expect(body.nodeKey).toMatch(/^pzk_[0-9a-f]{64}$/);
+    expect(body.heartbeatIntervalSeconds).toBe(1);
+    expect(body.verifyKeys.length).toBeGreaterThan(0);
+    for (const k of body.verifyKeys) expect(Object.keys(k).sort()).toEqual(["kid", "x"]);
+    // Listed from its first heartbeat on: registering alone does not make a node healthy.
+    expect((await listCaches(p)).map((n) => n.id)).not.toContain("east");
+    expect((await heartbeat(p, "east", body.nodeKey)).status).toBe(200);
+    const listed = (await listCaches(p)).find((n) => n.id === "east");
+    expect(listed).toEqual({ id: "east", name: "Node east", pingUrl: "http://127.0.0.1:9/ping", baseUrl: "http://127.0.0.1:9", healthy: true });
+  });
+
+  it("a heartbeat with a wrong key gets 401 and does not keep the node healthy; two missed intervals drop it", async () => {
+    const { nodeKey } = (await (await register(p, registration("west"))).json()) as { nodeKey: string };
+    for (let i = 0; i < 6; i++) {
+      const res = await heartbeat(p, "west", "pzk_wrong", { activeViewers: 5, egressBytes: 1000 });
+      expect(res.status).toBe(401);
+      await sleep(500);
+    }
+    expect((await listCaches(p)).map((n) => n.id)).not.toContain("west");
+    const ok = await heartbeat(p, "west", nodeKey, { activeViewers: 1, egressBytes: 10, cacheHitRatio: 0.5 });
+    expect(ok.status).toBe(200);
+    expect(Date.parse(((await ok.json()) as { healthyUntil: string }).healthyUntil)).toBeGreaterThan(Date.now());
+    expect((await listCaches(p)).map((n) => n.id)).toContain("west");
+  });
+
+  it("a heartbeat for an unknown node gets 404, and GET caches of an unknown event 404", async () => {
+    expect((await heartbeat(p, "nobody", "pzk_x")).status).toBe(404);
+    expect((await fetch(`${p.edgeUrl}/api/v1/events/no-such-event/caches`)).status).toBe(404);
+  });
+
+  it("deregisters with the node key or the operator token, not with a wrong key", async () => {
+    const { nodeKey } = (await (await register(p, registration("south"))).json()) as { nodeKey: string };
+    await heartbeat(p, "south", nodeKey);
+    const del = (key: string) => fetch(`${p.edgeUrl}/api/v1/pull-zones/south`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    expect((await del("pzk_wrong")).status).toBe(401);
+    expect((await listCaches(p)).map((n) => n.id)).toContain("south");
+    expect((await del(nodeKey)).status).toBe(204);
+    expect((await del(nodeKey)).status).toBe(404);
+    expect((await listCaches(p)).map((n) => n.id)).not.toContain("south");
+    await register(p, registration("south"));
+    expect((await del(p.adminToken)).status).toBe(204);
+  });
+});
+
+describe("cache node", () => {
+  it("answers /ping with its id, events and status, and stays listed while it heartbeats", async () => {
+    const res = await fetch(`${node.url}/ping`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await res.json()).toEqual({ id: "stand-north", eventIds: ["demo"], status: "ok" });
+    await sleep(2500);
+    expect((await listCaches(p)).find((n) => n.id === "stand-north")).toMatchObject({ pingUrl: `${node.url}/ping`, healthy: true });
+  });
+
+  it("serves the same /play/ paths as the edge, fetching each segment from the platform once", async () => {
+    const viewers = await Promise.all([0, 1, 2, 3].map(() => openChannel(p, "main")));
+    const nodeUrl = (v: { token: string }, key: string) => `${node.url}/play/${v.token}/${key}`;
+    const mv = await fetch(nodeUrl(viewers[0]!, "index.m3u8"));
+    expect(mv.status).toBe(200);
+    const variant = (await mv.text()).split("\n").find((l) => l && !l.startsWith("#"))!;
+    const media = await (await fetch(nodeUrl(viewers[0]!, variant))).text();
+    const dir = variant.slice(0, variant.lastIndexOf("/") + 1);
+    const segment = dir + media.split("\n").filter((l) => l && !l.startsWith("#")).pop()!;
+    const before = await node.stats();
+    const bodies = await Promise.all(viewers.flatMap((v) => [fetch(nodeUrl(v, segment)), fetch(nodeUrl(v, segment))]).map(async (r) => {
+      const res = await r;
+      expect(res.status).toBe(200);
+      return (await res.arrayBuffer()).byteLength;
+    }));
+    const after = await node.stats();
+    expect(new Set(bodies).size).toBe(1);
+    expect(bodies[0]).toBeGreaterThan(1000);
+    expect(after.segmentUpstreamFetches - before.segmentUpstreamFetches).toBe(1);
+    expect(after.segmentRequests - before.segmentRequests).toBe(8);
+    const ranged = await fetch(nodeUrl(viewers[1]!, segment), { headers: { range: "bytes=0-99" } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get("content-range")).toBe(`bytes 0-99/${bodies[0]}`);
+    expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+  });
+
+  it("refuses a token signed by anyone but the platform with 403 invalid_token, the edge's error shape", async () => {
+    const foreign = generatePlaybackKeys();
+    const { sessionId } = await openChannel(p, "main");
+    const forged = forge({ s: sessionId, e: "demo", c: "main", x: Math.floor(Date.now() / 1000) + 600 }, foreign.signingKey);
+    for (const key of ["index.m3u8", "ts-360p/seg-1.ts"]) {
+      const res = await fetch(`${node.url}/play/${forged}/${key}`);
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_token");
+    }
+    // Same key id as the platform's but a different key: still refused.
+    const { token } = await openChannel(p, "main");
+    const kid = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).k as string;
+    const impostor = forge({ s: sessionId, e: "demo", c: "main", x: Math.floor(Date.now() / 1000) + 600 }, { ...foreign.signingKey, kid });
+    expect((await fetch(`${node.url}/play/${impostor}/index.m3u8`)).status).toBe(403);
+  });
+});

@@ -1,0 +1,42 @@
+// Test helpers for stadium cache nodes: start one in this process (as `npm run cache-node` does), register, heartbeat.
+import { startCacheNode, type RunningCacheNode } from "../../scripts/lib/cache-node";
+import type { Platform } from "./platform";
+
+export type { RunningCacheNode };
+
+/** Starts a node registered with the platform for event `demo`, on a free port. */
+export function startNode(p: Platform, id: string, options: { port?: number } = {}): Promise<RunningCacheNode> {
+  return startCacheNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
+}
+
+/** The healthy nodes of an event as a viewer's app lists them. */
+export async function listCaches(p: Platform, eventId = "demo"): Promise<{ id: string; name: string; pingUrl: string; baseUrl: string; healthy: boolean }[]> {
+  const res = await fetch(`${p.edgeUrl}/api/v1/events/${eventId}/caches`);
+  if (res.status !== 200) throw new Error(`caches: ${res.status} ${await res.text()}`);
+  return (await res.json()) as never;
+}
+
+/** Reports the node a session reached (PUT /sessions/{id} with the playback token). */
+export async function chooseCache(p: Platform, sessionId: string, token: string, cacheId: string | null, steering?: boolean): Promise<Response> {
+  return fetch(`${p.edgeUrl}/api/v1/sessions/${sessionId}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ cacheId, ...(steering !== undefined ? { steering } : {}) }),
+  });
+}
+
+export async function register(p: Platform, body: unknown, secret: string | null = p.pullZoneSecret): Promise<Response> {
+  return fetch(`${p.edgeUrl}/api/v1/pull-zones`, {
+    method: "POST",
+    headers: { ...(secret ? { authorization: `Bearer ${secret}` } : {}), "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+export async function heartbeat(p: Platform, id: string, key: string, body: unknown = { activeViewers: 0, egressBytes: 0 }): Promise<Response> {
+  return fetch(`${p.edgeUrl}/api/v1/pull-zones/${id}/heartbeat`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}

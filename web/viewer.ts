@@ -1,0 +1,491 @@
+// The viewer page at `/`: sign in, channels with free/locked badges, passes and goods, hls.js playback,
+// the waiting line when the event is full, and the stadium-cache indicator.
+import type HlsType from "hls.js";
+import { $, api, ApiError, formatMoney, h, idempotencyKey } from "./api";
+import { probeCaches, type CacheNode, type CacheProbe } from "./caches";
+
+// hls.js is loaded by its own <script> tag (public/js/hls.min.js, copied from node_modules at build time).
+declare const Hls: typeof HlsType;
+
+interface User { id: string; login: string }
+interface EventInfo { id: string; title: string; startsAt?: string }
+interface Channel { id: string; title: string; paid: boolean; productId?: string; locked: boolean }
+interface Product { id: string; kind: "channel_pass" | "goods"; title: string; description: string; price: { amount: number; currency: string }; channelIds?: string[] }
+interface Purchase { id: string; productId: string; status: string; createdAt: string }
+type Access =
+  | { status: "granted"; sessionId: string; playbackUrl: string; expiresAt: string; leaseSeconds: number }
+  | { status: "queued"; ticket: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number };
+
+const TOKEN_KEY = "balancer.viewerToken";
+const CACHE_RECHECK_MS = 10_000;
+
+const state = {
+  token: localStorage.getItem(TOKEN_KEY) as string | null,
+  user: null as User | null,
+  eventId: "",
+  channels: [] as Channel[],
+  products: [] as Product[],
+  caches: { available: false, nodes: [], reachable: null } as CacheProbe,
+  /** The channel the viewer asked for (playing, queued or starting). */
+  wanted: null as Channel | null,
+  /** The granted session; `cacheId` is the node last reported for it (PUT /sessions/{id}). */
+  session: null as { id: string; playbackToken: string; cacheId: string | null } | null,
+  hls: null as HlsType | null,
+  queueTimer: 0 as number | ReturnType<typeof setInterval>,
+  cacheTimer: 0 as number | ReturnType<typeof setInterval>,
+  /** Bumped on every start/stop so late answers of an abandoned attempt are ignored. */
+  attempt: 0,
+};
+
+const video = $<HTMLVideoElement>("video");
+/** The player's recent events (errors, fragments), kept for bug reports and the browser tests. */
+const playerLog: { t: number; type: string; detail: string; fatal?: boolean }[] = [];
+(window as unknown as { playerLog: typeof playerLog }).playerLog = playerLog;
+function logPlayer(type: string, detail: string, fatal?: boolean): void {
+  playerLog.push({ t: Date.now(), type, detail, ...(fatal !== undefined ? { fatal } : {}) });
+  if (playerLog.length > 200) playerLog.shift();
+}
+
+function say(id: string, text: string, tone: "info" | "error" | "ok" = "info"): void {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.tone = tone;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof ApiError ? err.message : "Something unexpected happened. Reload the page and try again.";
+}
+
+// ---- account -------------------------------------------------------------------------------------
+
+async function restoreSession(): Promise<void> {
+  if (!state.token) return renderAccount();
+  try {
+    const { body } = await api<{ user: User }>("/auth/session", { token: state.token });
+    state.user = body.user;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) setToken(null);
+  }
+  renderAccount();
+}
+
+function setToken(token: string | null): void {
+  state.token = token;
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else {
+    localStorage.removeItem(TOKEN_KEY);
+    state.user = null;
+  }
+}
+
+function renderAccount(): void {
+  const signedIn = Boolean(state.user);
+  $("account-bar").hidden = !signedIn;
+  $("auth-section").hidden = signedIn;
+  $("signed-in-as").textContent = state.user ? `Signed in as ${state.user.login}` : "";
+}
+
+$<HTMLFormElement>("auth-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const action = ((e as SubmitEvent).submitter as HTMLButtonElement | null)?.value === "register" ? "register" : "login";
+  const login = $<HTMLInputElement>("login").value.trim();
+  const password = $<HTMLInputElement>("password").value;
+  if (!login || !password) return say("auth-status", "Enter a login and a password.", "error");
+  say("auth-status", action === "register" ? "Creating your account…" : "Signing in…");
+  try {
+    const { body } = await api<{ token: string; user: User }>(`/auth/${action}`, { method: "POST", json: { login, password } });
+    setToken(body.token);
+    state.user = body.user;
+    $<HTMLInputElement>("password").value = "";
+    say("auth-status", "");
+    renderAccount();
+    say("status", action === "register" ? `Welcome, ${body.user.login}. Your account is ready.` : `Welcome back, ${body.user.login}.`, "ok");
+    await Promise.all([loadChannels(), loadPurchases()]);
+    $("logout").focus();
+  } catch (err) {
+    say("auth-status", errorText(err), "error");
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  const token = state.token;
+  stop();
+  setToken(null);
+  renderAccount();
+  if (token) await api("/auth/logout", { method: "POST", token }).catch(() => undefined);
+  say("status", "You are signed out.");
+  await Promise.all([loadChannels(), loadPurchases()]);
+  $<HTMLInputElement>("login").focus();
+});
+
+// ---- catalog -------------------------------------------------------------------------------------
+
+async function loadEvents(): Promise<void> {
+  const select = $<HTMLSelectElement>("event-select");
+  try {
+    const { body } = await api<EventInfo[]>("/events");
+    select.replaceChildren(...body.map((ev) => h("option", { value: ev.id }, ev.title)));
+    const fromUrl = new URLSearchParams(location.search).get("event");
+    state.eventId = body.find((ev) => ev.id === fromUrl)?.id ?? body.find((ev) => ev.id === "demo")?.id ?? body[0]?.id ?? "";
+    select.value = state.eventId;
+    if (!body.length) say("status", "There are no events yet. An operator has to create one first.");
+  } catch (err) {
+    say("status", errorText(err), "error");
+  }
+}
+
+$<HTMLSelectElement>("event-select").addEventListener("change", async (e) => {
+  stop();
+  state.eventId = (e.target as HTMLSelectElement).value;
+  await loadChannels();
+  void refreshCaches();
+});
+
+async function loadChannels(): Promise<void> {
+  const list = $("channels");
+  if (!state.eventId) return list.replaceChildren();
+  try {
+    const { body } = await api<Channel[]>(`/events/${encodeURIComponent(state.eventId)}/channels`, { token: state.token });
+    state.channels = body;
+  } catch (err) {
+    state.channels = [];
+    say("status", errorText(err), "error");
+  }
+  list.replaceChildren(
+    ...state.channels.map((ch) => {
+      const badge = !ch.paid ? ["Free", "free"] : ch.locked ? ["Locked", "locked"] : ["Unlocked", "unlocked"];
+      const product = state.products.find((p) => p.id === ch.productId);
+      const button = ch.locked
+        ? h("button", { type: "button", class: "secondary", "aria-label": `Unlock ${ch.title}` }, "Unlock")
+        : h("button", { type: "button", "aria-label": `Watch ${ch.title}` }, "Watch");
+      button.addEventListener("click", () => (ch.locked ? offerProduct(ch, product) : void play(ch)));
+      return h(
+        "li",
+        { "data-channel-id": ch.id, class: "channel" },
+        h("span", { class: "title" }, ch.title),
+        h("span", { class: `badge ${badge[1]}` }, badge[0]!),
+        button,
+      );
+    }),
+  );
+  if (!state.channels.length && state.eventId) list.append(h("li", { class: "hint" }, "This event has no channels yet."));
+}
+
+function offerProduct(ch: Channel, product: Product | undefined): void {
+  const what = product ? `the ${product.title} (${formatMoney(product.price)})` : "a pass";
+  say("shop-status", `${ch.title} needs ${what}. ${state.user ? "Buy it below." : "Sign in, then buy it below."}`);
+  const target = product && document.querySelector<HTMLButtonElement>(`[data-product-id="${CSS.escape(product.id)}"] button`);
+  (target ?? $("shop-title")).scrollIntoView({ block: "center" });
+  target?.focus();
+}
+
+async function loadProducts(): Promise<void> {
+  try {
+    const { body } = await api<Product[]>("/products");
+    state.products = body;
+  } catch (err) {
+    say("shop-status", errorText(err), "error");
+  }
+  $("products").replaceChildren(
+    ...state.products.map((p) => {
+      const button = h("button", { type: "button", "aria-label": `Buy ${p.title} for ${formatMoney(p.price)}` }, "Buy");
+      button.addEventListener("click", () => void buy(p, button));
+      return h(
+        "li",
+        { "data-product-id": p.id, class: "product" },
+        h("div", {}, h("strong", {}, p.title), " ", h("span", { class: "price" }, formatMoney(p.price))),
+        h("p", { class: "hint" }, p.description),
+        button,
+      );
+    }),
+  );
+}
+
+async function buy(product: Product, button: HTMLButtonElement): Promise<void> {
+  if (!state.token) {
+    say("shop-status", `Sign in to buy the ${product.title}.`, "error");
+    $<HTMLInputElement>("login").focus();
+    return;
+  }
+  const paymentMethod = $<HTMLSelectElement>("payment-method").value;
+  button.disabled = true;
+  say("shop-status", `Paying for the ${product.title}…`);
+  try {
+    await api("/purchases", {
+      method: "POST",
+      token: state.token,
+      headers: { "idempotency-key": idempotencyKey() },
+      json: { productId: product.id, ...(paymentMethod ? { paymentMethod } : {}) },
+    });
+    const unlocks = product.kind === "channel_pass" && product.channelIds?.length ? " Its channels are unlocked." : "";
+    say("shop-status", `You bought the ${product.title}.${unlocks}`, "ok");
+    await Promise.all([loadChannels(), loadPurchases()]);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "unauthenticated") {
+      setToken(null);
+      renderAccount();
+    }
+    say("shop-status", errorText(err), "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function loadPurchases(): Promise<void> {
+  const list = $("purchases");
+  if (!state.token) return list.replaceChildren(h("li", { class: "hint" }, "Sign in to see your purchases."));
+  try {
+    const { body } = await api<Purchase[]>("/purchases", { token: state.token });
+    const title = (id: string) => state.products.find((p) => p.id === id)?.title ?? id;
+    list.replaceChildren(
+      ...(body.length
+        ? body.map((p) => h("li", {}, `${title(p.productId)}, bought ${new Date(p.createdAt).toLocaleString()}`))
+        : [h("li", { class: "hint" }, "Nothing bought yet.")]),
+    );
+  } catch (err) {
+    list.replaceChildren(h("li", { class: "hint" }, errorText(err)));
+  }
+}
+
+// ---- playback and the waiting line ---------------------------------------------------------------
+
+async function play(ch: Channel): Promise<void> {
+  stop();
+  state.wanted = ch;
+  const attempt = ++state.attempt;
+  $<HTMLButtonElement>("stop").disabled = false;
+  say("now-playing", `Asking for access to ${ch.title}…`);
+  $("player-section").scrollIntoView({ block: "start" });
+  await refreshCaches();
+  if (attempt !== state.attempt) return;
+  await requestAccess(ch, attempt, undefined);
+}
+
+async function requestAccess(ch: Channel, attempt: number, ticket: string | undefined): Promise<void> {
+  const cacheId = state.caches.reachable?.id;
+  try {
+    const { body, headers } = await api<Access>(
+      `/events/${encodeURIComponent(state.eventId)}/channels/${encodeURIComponent(ch.id)}/access`,
+      { method: "POST", token: state.token, json: { ...(ticket ? { ticket } : {}), ...(cacheId ? { cacheId } : {}) } },
+    );
+    if (attempt !== state.attempt) return;
+    if (body.status === "queued") {
+      const retryAfter = Number(headers.get("retry-after")) || body.retryAfterSeconds || 5;
+      return showQueue(ch, attempt, body, retryAfter);
+    }
+    hideQueue();
+    const playbackToken = body.playbackUrl.split("/")[2] ?? "";
+    state.session = { id: body.sessionId, playbackToken, cacheId: null };
+    // Tell the platform which stadium node this session reached before the first steering manifest is asked for.
+    await reportCache();
+    if (attempt !== state.attempt) return;
+    startPlayer(ch, body);
+  } catch (err) {
+    if (attempt !== state.attempt) return;
+    if (err instanceof ApiError && (err.status === 429 || err.status === 503)) {
+      // The platform is busy in another way: keep the place and ask again a little later.
+      const retry = err.retryAfterSeconds ?? 5;
+      say("now-playing", `${err.message} Trying again in ${retry} s.`, "error");
+      state.queueTimer = setTimeout(() => void requestAccess(ch, attempt, ticket), retry * 1000);
+      return;
+    }
+    hideQueue();
+    $<HTMLButtonElement>("stop").disabled = true;
+    say("now-playing", errorText(err), "error");
+    if (err instanceof ApiError && err.code === "entitlement_required") offerProduct(ch, state.products.find((p) => p.id === err.body.productId));
+    if (err instanceof ApiError && err.code === "unauthenticated") $<HTMLInputElement>("login").focus();
+  }
+}
+
+function showQueue(ch: Channel, attempt: number, q: Extract<Access, { status: "queued" }>, retryAfter: number): void {
+  $("waiting").hidden = false;
+  video.hidden = true;
+  $("queue-position").textContent = String(q.position);
+  $("queue-wait").textContent = describeSeconds(q.estimatedWaitSeconds);
+  say("now-playing", `${ch.title} is full right now: you are number ${q.position} in line. Playback starts by itself when it is your turn.`);
+  let left = Math.max(1, Math.ceil(retryAfter));
+  $("queue-countdown").textContent = String(left);
+  clearInterval(state.queueTimer as number);
+  state.queueTimer = setInterval(() => {
+    left -= 1;
+    $("queue-countdown").textContent = String(Math.max(0, left));
+    if (left <= 0) {
+      clearInterval(state.queueTimer as number);
+      void requestAccess(ch, attempt, q.ticket);
+    }
+  }, 1000);
+}
+
+function hideQueue(): void {
+  clearInterval(state.queueTimer as number);
+  clearTimeout(state.queueTimer as number);
+  $("waiting").hidden = true;
+  video.hidden = false;
+}
+
+$("leave-queue").addEventListener("click", () => {
+  stop();
+  say("now-playing", "You left the line. Choose a channel to try again.");
+});
+
+function describeSeconds(s: number): string {
+  if (!Number.isFinite(s) || s <= 0) return "less than a minute";
+  if (s < 90) return `${Math.round(s)} seconds`;
+  return `${Math.round(s / 60)} minutes`;
+}
+
+function startPlayer(ch: Channel, granted: Extract<Access, { status: "granted" }>): void {
+  say("now-playing", `Playing ${ch.title}.`, "ok");
+  $("pathway").textContent = "starting…";
+  if (typeof Hls !== "undefined" && Hls.isSupported()) {
+    const hls = new Hls({ lowLatencyMode: false });
+    state.hls = hls;
+    const attempt = state.attempt;
+    let mediaRecoveries = 0;
+    hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
+      logPlayer("frag", data.frag.url);
+      showPathway(data.frag.url, hls.levels[data.frag.level]?.pathwayId);
+    });
+    hls.on(Hls.Events.STEERING_MANIFEST_LOADED, () => {
+      // The platform's current order of pathways (stadium node first while it is healthy and reached).
+      const order = hls.pathwayPriority ?? [];
+      $("steering").textContent = order.join(" → ") || "–";
+      $("steering-line").hidden = !order.length;
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => void video.play().catch(() => undefined));
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      logPlayer("error", `${data.details} ${data.response?.code ?? ""}`.trim(), data.fatal);
+      if (!data.fatal || attempt !== state.attempt) return;
+      const code = data.response?.code ?? 0;
+      if (code === 410 || code === 403) {
+        // The lease ended or the link is no longer valid: ask for access again, which may mean the line.
+        say("now-playing", "The viewing session ended. Asking for access again…");
+        void play(ch);
+      } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 3) {
+        hls.recoverMediaError();
+      } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+        say("now-playing", "The stream stalled on the network. Retrying…", "error");
+        setTimeout(() => attempt === state.attempt && hls.startLoad(), 2000);
+      } else {
+        say("now-playing", "The player stopped with an error. Press Watch to try again.", "error");
+      }
+    });
+    hls.loadSource(granted.playbackUrl);
+    hls.attachMedia(video);
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = granted.playbackUrl;
+    void video.play().catch(() => undefined);
+    $("pathway").textContent = "chosen by the browser's own player";
+  } else {
+    say("now-playing", "This browser cannot play HLS video.", "error");
+  }
+  clearInterval(state.cacheTimer as number);
+  state.cacheTimer = setInterval(() => void refreshCaches(), CACHE_RECHECK_MS);
+}
+
+/** Shows where the last fragment came from: a stadium node (by host) or the internet edge. */
+function showPathway(url: string, pathwayId: string | undefined): void {
+  const el = $("pathway");
+  let host = "";
+  try {
+    host = new URL(url, location.href).host;
+  } catch {
+    return;
+  }
+  const node = state.caches.nodes.find((n) => hostOf(n.baseUrl) === host);
+  const text = node ? `stadium node ${node.name}` : host === location.host ? "internet edge" : `${pathwayId ?? "other pathway"} (${host})`;
+  el.dataset.kind = node ? "stadium" : host === location.host ? "edge" : "other";
+  el.dataset.pathway = pathwayId ?? "";
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function hostOf(u: string): string {
+  try {
+    return new URL(u, location.href).host;
+  } catch {
+    return "";
+  }
+}
+
+/** Stops playback and any waiting, and frees the session's slot at once. */
+function stop(): void {
+  state.attempt++;
+  hideQueue();
+  clearInterval(state.cacheTimer as number);
+  state.hls?.destroy();
+  state.hls = null;
+  video.removeAttribute("src");
+  video.load();
+  endSession(false);
+  state.wanted = null;
+  $<HTMLButtonElement>("stop").disabled = true;
+  $("pathway").textContent = "–";
+  $("steering-line").hidden = true;
+}
+
+function endSession(leaving: boolean): void {
+  const s = state.session;
+  state.session = null;
+  if (!s) return;
+  // The playback token proves the session without an account, so anonymous viewers free their slot too.
+  void fetch(`/api/v1/sessions/${encodeURIComponent(s.id)}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${s.playbackToken}` },
+    keepalive: leaving,
+  }).catch(() => undefined);
+}
+
+$("stop").addEventListener("click", () => {
+  stop();
+  say("now-playing", "Stopped. Choose a channel to watch again.");
+});
+addEventListener("pagehide", () => endSession(true));
+
+// ---- stadium caches ------------------------------------------------------------------------------
+
+/**
+ * Reports the node this session reaches now (or none) when that changed, so the platform's steering
+ * manifest puts it first, or drops it. Best effort: a platform without the endpoint just keeps the edge.
+ */
+async function reportCache(): Promise<void> {
+  const s = state.session;
+  const cacheId = state.caches.reachable?.id ?? null;
+  if (!s || s.cacheId === cacheId) return;
+  s.cacheId = cacheId;
+  try {
+    await api(`/sessions/${encodeURIComponent(s.id)}`, {
+      method: "PUT",
+      token: s.playbackToken,
+      json: { cacheId, steering: true },
+      signal: AbortSignal.timeout(3000),
+    });
+  } catch {
+    // Not available (or refused): playback goes on through the internet edge.
+  }
+}
+
+async function refreshCaches(): Promise<void> {
+  if (!state.eventId) return;
+  state.caches = await probeCaches(state.eventId);
+  const el = $("cache-status");
+  const c = state.caches;
+  el.dataset.reachable = c.reachable?.id ?? "";
+  el.textContent = !c.available
+    ? "not available on this platform"
+    : !c.nodes.length
+      ? "none serves this event"
+      : c.reachable
+        ? `${c.reachable.name} reachable${c.reachable.rttMs !== undefined ? ` (${c.reachable.rttMs} ms)` : ""}`
+        : `none reachable (${c.nodes.map((n: CacheNode) => n.name).join(", ")})`;
+  await reportCache();
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  await Promise.all([restoreSession(), loadEvents(), loadProducts()]);
+  await Promise.all([loadChannels(), loadPurchases()]);
+  void refreshCaches();
+  document.body.dataset.ready = "true";
+}
+void main();

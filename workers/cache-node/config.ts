@@ -1,0 +1,43 @@
+// The node's settings, parsed once per isolate from its bindings: a misconfigured node fails at its first request.
+import { z } from "zod";
+import { parseVerifyKeys, type VerifyKey } from "../shared/playback-token";
+import { IdSchema } from "../shared/ids";
+
+/** The node's bindings (vars from its wrangler.toml, STATS_KEY as a secret from the launcher). */
+export interface CacheNodeBindings {
+  NODE_ID: string;
+  STATS_KEY?: string;
+  PLATFORM_URL: string;
+  EVENT_IDS: string;
+  PLAYBACK_VERIFY_KEYS: string;
+  NODE_CACHE_MB: string;
+}
+
+export interface CacheNodeConfig {
+  id: string;
+  /** Bearer for /_node/stats, which only the launcher on the same box reads. */
+  statsKey: string;
+  platformUrl: string;
+  eventIds: string[];
+  verifyKeys: VerifyKey[];
+  cacheBytes: number;
+}
+
+const configs = new WeakMap<object, CacheNodeConfig>();
+
+export function nodeConfig(env: CacheNodeBindings): CacheNodeConfig {
+  let cfg = configs.get(env);
+  if (cfg) return cfg;
+  const platform = z.url({ protocol: /^https?$/ }).parse(env.PLATFORM_URL);
+  cfg = {
+    id: IdSchema.parse(env.NODE_ID),
+    statsKey: z.string().min(16).parse(env.STATS_KEY),
+    platformUrl: platform.replace(/\/+$/, ""),
+    eventIds: z.array(IdSchema).min(1).parse(JSON.parse(env.EVENT_IDS)),
+    verifyKeys: parseVerifyKeys(env.PLAYBACK_VERIFY_KEYS),
+    cacheBytes: z.coerce.number().int().min(16).max(64 * 1024).parse(env.NODE_CACHE_MB) * 1024 * 1024,
+  };
+  if (cfg.verifyKeys.length === 0) throw new Error("PLAYBACK_VERIFY_KEYS is empty: register the node first (scripts/cache-node.ts does)");
+  configs.set(env, cfg);
+  return cfg;
+}

@@ -1,0 +1,121 @@
+// Stadium cache node entry: /ping for viewers' apps, /play/<token>/… verified with public keys only and
+// served through the same coalescing cache as the edge, /_node/stats for the launcher's heartbeats.
+import { Hono } from "hono";
+import { DomainError, failureResponse, type Failure } from "../shared/errors";
+import { isPlaylistKey } from "../shared/origin-fetch";
+import { VerifiedTokenCache } from "../shared/playback-token";
+import { PullThroughCache, type UpstreamResult } from "../shared/pull-through-cache";
+import { awaitShared } from "../shared/await-shared";
+import { playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
+import { timingSafeEqualText } from "../shared/timing-safe";
+import { STEERING_KEY } from "../hls/paths";
+import { parsePlayUrl } from "../edge/playback/parse-play-url";
+import { NODE_HEADER } from "../shared/node-header";
+import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
+import { NodeCounters } from "./counters";
+
+type NodeEnv = { Bindings: CacheNodeBindings; Variables: { config: CacheNodeConfig } };
+
+// Isolate-wide state: caches and counters only.
+const tokens = new VerifiedTokenCache();
+let cache: PullThroughCache | null = null;
+const counters = new NodeCounters();
+const SEGMENT_TTL_MS = 10 * 60_000;
+
+const app = new Hono<NodeEnv>();
+
+app.use("*", async (c, next) => {
+  c.set("config", nodeConfig(c.env));
+  await next();
+});
+
+app.get("/ping", (c) => {
+  const cfg = c.var.config;
+  return c.json({ id: cfg.id, eventIds: cfg.eventIds, status: "ok" }, 200, { ...PLAYBACK_CORS, "cache-control": "no-store" });
+});
+
+app.get("/_node/stats", async (c) => {
+  const header = c.req.header("authorization") ?? "";
+  if (!header.startsWith("Bearer ") || !(await timingSafeEqualText(header.slice(7), c.var.config.statsKey))) {
+    throw new DomainError({ code: "unauthenticated", message: "The node's stats need its stats key." });
+  }
+  return c.json(counters.snapshot(Date.now(), cache), 200, { "cache-control": "no-store" });
+});
+
+app.options("/play/*", () => playbackPreflight());
+
+app.get("/play/*", async (c) => {
+  const cfg = c.var.config;
+  const path = parsePlayUrl(c.req.url);
+  if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
+  const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
+  if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
+  const claims = verified.claims;
+  if (!cfg.eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
+  const now = Date.now();
+  counters.viewer(claims.s, now);
+
+  // The steering manifest is per viewer and decided by the platform: passed through, never cached.
+  if (path.key.split("?")[0] === STEERING_KEY) {
+    const res = await fetch(`${cfg.platformUrl}/play/${path.token}/${path.key}`, { headers: { [NODE_HEADER]: cfg.id } });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  }
+
+  const playlist = isPlaylistKey(path.key);
+  // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
+  const cacheKey = `${claims.e}/${claims.c}/${claims.b !== undefined && path.key === "index.m3u8" ? `b${claims.b}/` : ""}${path.key}`;
+  cache ??= new PullThroughCache({ maxBytes: cfg.cacheBytes, maxObjectBytes: 64 * 1024 * 1024 });
+  const read = await awaitShared(
+    cache.read(cacheKey, now, () => {
+      counters.upstream(cacheKey, playlist);
+      return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
+    }),
+  );
+  if (!read.ok) throw new DomainError(read.failure);
+  counters.served(playlist, read.hit, read.length ?? 0);
+  return playbackResponse(read, { playlist, rangeHeader: c.req.header("range"), now, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+});
+
+/** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */
+async function load(url: string, nodeId: string, playlist: boolean): Promise<UpstreamResult> {
+  const res = await fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    // Token and session answers concern one viewer: never remembered for the others sharing this key.
+    const personal = res.status === 401 || res.status === 403 || res.status === 410;
+    return { ok: false, failure: failureFor(res.status), ttlMs: personal ? 0 : 500 };
+  }
+  const contentType = res.headers.get("content-type") ?? "application/octet-stream";
+  const length = Number(res.headers.get("content-length") ?? NaN);
+  const ttlMs = playlist ? maxAgeMs(res.headers.get("cache-control")) : SEGMENT_TTL_MS;
+  return { ok: true, contentType, body: res.body, ttlMs, ...(Number.isFinite(length) ? { length } : {}) };
+}
+
+function maxAgeMs(cacheControl: string | null): number {
+  const m = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl ?? "");
+  return m ? Math.min(Number(m[1]), 60) * 1000 : 0;
+}
+
+function failureFor(status: number): Failure {
+  switch (status) {
+    case 403:
+      return { code: "invalid_token", reason: "refused by the platform" };
+    case 404:
+      return { code: "not_found", message: "No such resource." };
+    case 410:
+      return { code: "session_expired" };
+    case 504:
+      return { code: "origin_timeout" };
+    default:
+      return { code: "origin_error", detail: `platform answered ${status}` };
+  }
+}
+
+app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
+app.onError((err) => {
+  if (err instanceof DomainError) return failureResponse(err.failure, PLAYBACK_CORS);
+  console.error("unhandled error", err);
+  return failureResponse({ code: "origin_error", detail: String(err) }, PLAYBACK_CORS);
+});
+
+export default app;

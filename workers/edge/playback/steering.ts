@@ -1,0 +1,179 @@
+// Switching between stadium nodes and the internet edge: the steering manifest (steering.json), the
+// multivariant's node pathways, and per-reload media playlists for players without Content Steering.
+// See docs/stadium-nodes.md for the decisions (pathway per node incarnation, explicit node variants).
+import type { Context } from "hono";
+import type { SteeringOptions } from "../../hls/rewrite";
+import { addNodePathways, absolutizeUris, setInitialPathway } from "../../hls/pathways";
+import { STEERING_KEY } from "../../hls/paths";
+import type { PlaybackClaims } from "../../shared/playback-token";
+import type { CacheRead } from "../../shared/pull-through-cache";
+import { NODE_HEADER } from "../../shared/node-header";
+import { awaitShared } from "../../shared/await-shared";
+import { PLAYBACK_CORS, wholeBody } from "../../shared/playback-response";
+import type { DirectoryEntry, LegacyView, RouteView } from "../../../durable-objects/pull-zone-directory";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
+import type { EdgeEnv } from "../types";
+
+/** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */
+export const EDGE_PATHWAY = "edge";
+const MAX_TTL_SECONDS = 10;
+const LEGACY_VIEW_MS = 1000;
+
+/** A node's base pathway (explicit variants in the multivariant) and its pathway for one incarnation. */
+export const basePathway = (nodeId: string) => `pz-${nodeId}`;
+export const incarnationPathway = (node: Pick<DirectoryEntry, "id" | "incarnation">) => `pz-${node.id}.${node.incarnation}`;
+
+export interface SteeringManifest {
+  VERSION: 1;
+  TTL: number;
+  "RELOAD-URI"?: string;
+  "PATHWAY-PRIORITY": string[];
+  "PATHWAY-CLONES"?: { "BASE-ID": string; ID: string; "URI-REPLACEMENT": { HOST?: string } }[];
+}
+
+/**
+ * The steering manifest for one viewer (pure): the node's current-incarnation pathway first while the node
+ * is healthy and the viewer reported reaching it, the edge otherwise. A node that died and came back is a
+ * new incarnation, so a new pathway id that hls.js has not put in its 300 s penalty box.
+ */
+export function buildSteeringManifest(route: RouteView, ttlSeconds: number): SteeringManifest {
+  const ttl = Math.max(1, Math.min(MAX_TTL_SECONDS, Math.floor(ttlSeconds)));
+  const node = chosenNode(route);
+  if (!node) return { VERSION: 1, TTL: ttl, "PATHWAY-PRIORITY": [EDGE_PATHWAY] };
+  return {
+    VERSION: 1,
+    TTL: ttl,
+    "PATHWAY-PRIORITY": [incarnationPathway(node), EDGE_PATHWAY],
+    // Cloned from the node's own base pathway, whose URIs already carry its scheme and port; HOST keeps
+    // working if the node's address changed host but not port.
+    "PATHWAY-CLONES": [{ "BASE-ID": basePathway(node.id), ID: incarnationPathway(node), "URI-REPLACEMENT": { HOST: new URL(node.baseUrl).hostname } }],
+  };
+}
+
+/** The healthy node this viewer reported reaching, if any (and if its player steers). */
+export function chosenNode(route: RouteView, wantSteering = true): DirectoryEntry | null {
+  const choice = route.choice;
+  if (!choice?.cacheId || choice.steering !== wantSteering) return null;
+  return route.nodes.find((n) => n.id === choice.cacheId) ?? null;
+}
+
+function steeringTtl(env: Env): number {
+  const n = Number(env.STEERING_TTL_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n : MAX_TTL_SECONDS;
+}
+
+/** Whether a play key names the steering manifest (hls.js adds `_HLS_pathway` and `_HLS_throughput`). */
+export function isSteeringKey(key: string): boolean {
+  const q = key.indexOf("?");
+  return (q < 0 ? key : key.slice(0, q)) === STEERING_KEY;
+}
+
+/** GET /play/<token>/steering.json: one directory call per reload, and never 429 (hls.js stops polling on it). */
+export async function serveSteering(c: Context<EdgeEnv>, claims: PlaybackClaims): Promise<Response> {
+  let manifest: SteeringManifest;
+  try {
+    manifest = buildSteeringManifest(await pullZoneDirectory(c.env, claims.e).route(claims.s), steeringTtl(c.env));
+  } catch (err) {
+    // The directory is unreachable: the edge is always a safe answer, and polling goes on.
+    console.error("steering: directory unavailable", err);
+    manifest = { VERSION: 1, TTL: steeringTtl(c.env), "PATHWAY-PRIORITY": [EDGE_PATHWAY] };
+  }
+  return new Response(JSON.stringify(manifest), {
+    headers: { ...PLAYBACK_CORS, "content-type": "application/json", "cache-control": "private, no-store" },
+  });
+}
+
+// Per-request route of a multivariant request, looked up once and used twice (variant choice, personalisation).
+const routes = new WeakMap<Request, Promise<RouteView | null>>();
+
+function multivariantRoute(c: Context<EdgeEnv>, claims: PlaybackClaims): Promise<RouteView | null> {
+  let p = routes.get(c.req.raw);
+  if (!p) {
+    p = (async () => {
+      // Events without nodes (most of them) cost no call per viewer: the isolate's copy says so.
+      const view = await awaitShared(legacyView(c, claims.e, Date.now()));
+      if (!view || view.nodes.length === 0) return null;
+      return pullZoneDirectory(c.env, claims.e).route(claims.s);
+    })().catch((err) => {
+      console.error("steering: directory unavailable", err);
+      return null;
+    });
+    routes.set(c.req.raw, p);
+  }
+  return p;
+}
+
+/**
+ * The shield variant of a multivariant request: the platform's steering tag when the event has healthy
+ * nodes and the viewer's player steers. Nodes' own requests and viewers without steering get none.
+ */
+export async function steeringVariant(c: Context<EdgeEnv>, claims: PlaybackClaims, key: string): Promise<SteeringOptions | undefined> {
+  if (key !== "index.m3u8" || c.req.header(NODE_HEADER)) return undefined;
+  const route = await multivariantRoute(c, claims);
+  if (!route || route.nodes.length === 0 || route.choice?.steering === false) return undefined;
+  return { serverUri: STEERING_KEY, pathwayId: EDGE_PATHWAY };
+}
+
+// Isolate copy of each event's legacy view, refreshed at most once a second: media playlist reloads
+// of every viewer read it, so they cost no Durable Object call each. Readers wait on it with awaitShared:
+// the call may belong to another request.
+const legacyViews = new Map<string, { at: number; view: Promise<LegacyView | null> }>();
+
+function legacyView(c: Context<EdgeEnv>, eventId: string, now: number): Promise<LegacyView | null> {
+  const hit = legacyViews.get(eventId);
+  if (hit && now - hit.at < LEGACY_VIEW_MS) return hit.view;
+  if (legacyViews.size > 1000) legacyViews.clear();
+  const view = pullZoneDirectory(c.env, eventId)
+    .legacyView(now)
+    .catch(() => null);
+  legacyViews.set(eventId, { at: now, view });
+  return view;
+}
+
+/**
+ * A playlist made for one viewer, or null when the shared bytes are right: the multivariant with node
+ * pathways (steering players), or a media playlist whose links point at the viewer's node (players
+ * without steering, decided at every reload). Such a playlist carries the token in absolute URLs, so it
+ * is private to the viewer.
+ */
+export async function personalPlaylist(
+  c: Context<EdgeEnv>,
+  claims: PlaybackClaims,
+  token: string,
+  key: string,
+  read: Extract<CacheRead, { ok: true }>,
+  now: number,
+): Promise<Response | null> {
+  if (c.req.header(NODE_HEADER)) return null;
+  let text: string | null = null;
+  if (key === "index.m3u8") {
+    const route = await multivariantRoute(c, claims);
+    if (!route || route.nodes.length === 0 || route.choice?.steering === false) return null;
+    const shared = new TextDecoder().decode(await wholeBody(read));
+    if (!shared.includes("#EXT-X-CONTENT-STEERING:")) return null;
+    text = addNodePathways(
+      shared,
+      route.nodes.map((n) => ({ pathwayIds: [basePathway(n.id), incarnationPathway(n)], playlistUrl: `${n.baseUrl}/play/${token}/index.m3u8` })),
+    );
+    const node = chosenNode(route);
+    // Start on the node at once, so the first segments already come from the venue.
+    if (node) text = setInitialPathway(text, incarnationPathway(node));
+  } else {
+    const view = await awaitShared(legacyView(c, claims.e, now));
+    const nodeId = view?.legacy[claims.s];
+    const node = nodeId ? view!.nodes.find((n) => n.id === nodeId) : undefined;
+    if (!node) return null;
+    const shared = new TextDecoder().decode(await wholeBody(read));
+    text = absolutizeUris(shared, `${node.baseUrl}/play/${token}/${key}`);
+  }
+  const body = new TextEncoder().encode(text);
+  return new Response(body, {
+    headers: {
+      ...PLAYBACK_CORS,
+      "content-type": read.contentType,
+      "content-length": String(body.byteLength),
+      "cache-control": "private, no-store",
+      "x-cache": read.hit ? "HIT" : "MISS",
+    },
+  });
+}

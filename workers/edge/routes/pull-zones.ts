@@ -1,0 +1,221 @@
+// Stadium cache nodes ("pull zones"): register, heartbeat, deregister, the healthy nodes of an event,
+// and a viewer's report of the node it reached (PUT /sessions/{sessionId}).
+import { createRoute, z } from "@hono/zod-openapi";
+import { EventParamsSchema } from "../catalog/schemas";
+import { catalogStore } from "../catalog/store";
+import { apiApp, errorResponses } from "../openapi";
+import { DomainError } from "../../shared/errors";
+import { IdSchema } from "../../shared/ids";
+import { timingSafeEqualText } from "../../shared/timing-safe";
+import { VerifiedTokenCache } from "../../shared/playback-token";
+import { pullZone } from "../../../durable-objects/pull-zone.client";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
+import { eventGate } from "../../../durable-objects/event-gate.client";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+const tokens = new VerifiedTokenCache(5_000);
+
+/** A node's address: an http(s) origin (scheme, host, port), nothing else. */
+const BaseUrlSchema = z
+  .string()
+  .max(200)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.username === "" && u.password === "" && (u.pathname === "/" || u.pathname === "") && u.search === "" && u.hash === "";
+    } catch {
+      return false;
+    }
+  }, "an http(s) origin such as https://cache1.stadium.example:8443, without a path")
+  .transform((s) => new URL(s).origin);
+
+const RegisterSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string().min(1).max(100),
+    baseUrl: BaseUrlSchema,
+    eventIds: z.array(IdSchema).min(1).max(16),
+    capacityMbps: z.number().positive().max(1_000_000).optional(),
+  })
+  .openapi("PullZoneRegistration");
+
+const RegisteredSchema = z
+  .object({
+    id: z.string(),
+    nodeKey: z.string().openapi({ description: "Bearer for heartbeats and deregistration; shown once" }),
+    heartbeatIntervalSeconds: z.number().int(),
+    verifyKeys: z.array(z.object({ kid: z.string(), x: z.string() })).openapi({ description: "Public Ed25519 keys that verify playback tokens" }),
+    incarnation: z.string().openapi({ description: "Changes at every registration" }),
+  })
+  .openapi("PullZoneRegistered");
+
+const HeartbeatSchema = z
+  .object({
+    activeViewers: z.number().int().min(0).max(10_000_000),
+    egressBytes: z.number().int().min(0).max(1e15).openapi({ description: "Bytes served since the previous heartbeat" }),
+    cacheHitRatio: z.number().min(0).max(1).optional(),
+    egressBytesByEvent: z.record(IdSchema, z.number().int().min(0).max(1e15)).optional().openapi({ description: "The same bytes split by event, when the node serves several" }),
+  })
+  .openapi("PullZoneHeartbeat");
+
+const NodeParamsSchema = z.object({ id: IdSchema.openapi({ param: { name: "id", in: "path" } }) });
+
+const CacheSchema = z
+  .object({ id: z.string(), name: z.string(), pingUrl: z.string(), baseUrl: z.string(), healthy: z.boolean() })
+  .openapi("StadiumCache");
+
+const SessionParamsSchema = z.object({ sessionId: z.string().min(1).max(64).openapi({ param: { name: "sessionId", in: "path" } }) });
+const SessionChoiceSchema = z
+  .object({
+    cacheId: IdSchema.nullable().openapi({ description: "The stadium node the viewer reached, or null for none" }),
+    steering: z.boolean().optional().openapi({ description: "false for players without HLS Content Steering: media playlists then carry the node's links" }),
+  })
+  .openapi("SessionCacheChoice");
+
+export const pullZones = apiApp();
+pullZones.openAPIRegistry.registerComponent("securitySchemes", "pullZoneSecret", { type: "http", scheme: "bearer", description: "PULL_ZONE_SECRET, shared with stadium IT" });
+pullZones.openAPIRegistry.registerComponent("securitySchemes", "nodeKey", { type: "http", scheme: "bearer", description: "The nodeKey from the node's registration (or, for DELETE, the operator token)" });
+pullZones.openAPIRegistry.registerComponent("securitySchemes", "playbackToken", { type: "http", scheme: "bearer", description: "The session's playback token" });
+
+function bearer(header: string | undefined): string | null {
+  return header?.startsWith("Bearer ") ? header.slice(7).trim() : null;
+}
+
+function heartbeatSeconds(env: Env): number {
+  const n = Number(env.PULL_ZONE_HEARTBEAT_SECONDS);
+  return Number.isFinite(n) && n >= 1 && n <= 60 ? Math.floor(n) : 5;
+}
+
+pullZones.openapi(
+  createRoute({
+    method: "post",
+    path: "/pull-zones",
+    summary: "Register a stadium cache node (Bearer: PULL_ZONE_SECRET)",
+    security: [{ pullZoneSecret: [] }],
+    request: { body: { ...json(RegisterSchema), required: true } },
+    responses: { 201: { description: "Registered", ...json(RegisteredSchema) }, ...errorResponses(400, 401) },
+  }),
+  async (c) => {
+    const presented = bearer(c.req.header("authorization"));
+    if (!presented || !(await timingSafeEqualText(presented, c.var.config.pullZoneSecret))) {
+      throw new DomainError({ code: "unauthenticated", message: "Registering a cache node needs the pull-zone secret." });
+    }
+    const input = c.req.valid("json");
+    const interval = heartbeatSeconds(c.env);
+    const { nodeKey, incarnation } = await pullZone(c.env, input.id).register({ ...input, heartbeatIntervalSeconds: interval });
+    const verifyKeys = c.var.config.verifyKeys.map((k) => ({ kid: k.kid, x: k.x }));
+    return c.json({ id: input.id, nodeKey, heartbeatIntervalSeconds: interval, verifyKeys, incarnation }, 201);
+  },
+);
+
+pullZones.openapi(
+  createRoute({
+    method: "post",
+    path: "/pull-zones/{id}/heartbeat",
+    summary: "A node's heartbeat with what it served (Bearer: nodeKey)",
+    security: [{ nodeKey: [] }],
+    request: { params: NodeParamsSchema, body: { ...json(HeartbeatSchema), required: true } },
+    responses: {
+      200: { description: "Healthy until", ...json(z.object({ healthyUntil: z.string() })) },
+      ...errorResponses(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const key = bearer(c.req.header("authorization"));
+    if (!key) throw new DomainError({ code: "unauthenticated", message: "A heartbeat needs the node key." });
+    const input = c.req.valid("json");
+    const result = await pullZone(c.env, id).heartbeat(key, input);
+    if (result.status === "unknown") throw new DomainError({ code: "not_found", message: `No cache node '${id}' is registered.` });
+    if (result.status === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
+    // The node's bytes count in each event's egress meter, apart from the internet edge's.
+    const split = splitBytes(input.egressBytes, input.egressBytesByEvent, result.eventIds);
+    c.executionCtx.waitUntil(
+      Promise.all(
+        split.map(([eventId, bytes]) => eventGate(c.env, eventId).report({ activeSessionIds: [], bytes, source: "node" })),
+      ).catch((err) => console.error("node egress report failed", err)),
+    );
+    return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString() }, 200);
+  },
+);
+
+/** Bytes per event: the node's own split where it gave one (for its events only), else all on its first event. */
+export function splitBytes(total: number, byEvent: Record<string, number> | undefined, eventIds: string[]): [string, number][] {
+  if (byEvent) {
+    const out = Object.entries(byEvent).filter(([e, b]) => eventIds.includes(e) && b > 0);
+    if (out.length > 0) return out;
+  }
+  return total > 0 && eventIds[0] ? [[eventIds[0], total]] : [];
+}
+
+pullZones.openapi(
+  createRoute({
+    method: "delete",
+    path: "/pull-zones/{id}",
+    summary: "Deregister a node (Bearer: nodeKey or the operator token)",
+    security: [{ nodeKey: [] }],
+    request: { params: NodeParamsSchema },
+    responses: { 204: { description: "Deregistered" }, ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const key = bearer(c.req.header("authorization"));
+    if (!key) throw new DomainError({ code: "unauthenticated", message: "Deregistering needs the node key or the operator token." });
+    const operator = await timingSafeEqualText(key, c.var.config.adminToken);
+    const result = await pullZone(c.env, id).deregister(operator ? { operator: true } : { nodeKey: key });
+    if (result === "unknown") throw new DomainError({ code: "not_found", message: `No cache node '${id}' is registered.` });
+    if (result === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
+    return c.body(null, 204);
+  },
+);
+
+pullZones.openapi(
+  createRoute({
+    method: "get",
+    path: "/events/{eventId}/caches",
+    summary: "The healthy stadium cache nodes of an event, with the URL a viewer's app pings",
+    request: { params: EventParamsSchema },
+    responses: { 200: { description: "Healthy nodes", ...json(z.array(CacheSchema)) }, ...errorResponses(404) },
+  }),
+  async (c) => {
+    const { eventId } = c.req.valid("param");
+    if (!(await catalogStore(c.env.CATALOG).getEvent(eventId))) {
+      throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
+    }
+    const nodes = await pullZoneDirectory(c.env, eventId).healthy();
+    c.header("cache-control", "no-store");
+    return c.json(
+      nodes.map((n) => ({ id: n.id, name: n.name, pingUrl: `${n.baseUrl}/ping`, baseUrl: n.baseUrl, healthy: true })),
+      200,
+    );
+  },
+);
+
+pullZones.openapi(
+  createRoute({
+    method: "put",
+    path: "/sessions/{sessionId}",
+    summary: "Report the stadium node this viewing session reached (or none); the admission slot is kept",
+    security: [{ playbackToken: [] }],
+    request: { params: SessionParamsSchema, body: { ...json(SessionChoiceSchema), required: true } },
+    responses: {
+      200: { description: "Remembered", ...json(SessionChoiceSchema.extend({ sessionId: z.string() })) },
+      ...errorResponses(400, 401, 403),
+    },
+  }),
+  async (c) => {
+    const { sessionId } = c.req.valid("param");
+    const token = bearer(c.req.header("authorization"));
+    if (!token) throw new DomainError({ code: "unauthenticated", message: "Send the session's playback token as the bearer." });
+    const verified = await tokens.verify(token, c.var.config.verifyKeys, Date.now() / 1000);
+    if (!verified.ok || verified.claims.s !== sessionId) throw new DomainError({ code: "forbidden", message: "This token is not for this session." });
+    const input = c.req.valid("json");
+    const choice = await rememberCacheChoice(c.env, verified.claims.e, sessionId, input.cacheId, input.steering);
+    return c.json({ sessionId, ...choice }, 200);
+  },
+);
+
+/** Records the node a session reached; the access route calls this with the request's `cacheId`. */
+export function rememberCacheChoice(env: Env, eventId: string, sessionId: string, cacheId: string | null | undefined, steering = true) {
+  return pullZoneDirectory(env, eventId).choose(sessionId, { cacheId: cacheId ?? null, steering });
+}
