@@ -114,10 +114,12 @@ describe("every JSON body", () => {
         { numRuns: RUNS },
       );
       if (target.name === "POST access") return; // its body is all optional: `{}` is valid and stores nothing
-      expect(accepted, "valid bodies are so unlikely that none should appear").toBe(0);
-      expect(await countKeys(env.ACCOUNTS, "user:")).toBe(before.users);
-      expect(await purchaseCount()).toBe(before.purchases);
-      expect(await countKeys(env.CATALOG, "")).toBe(before.catalog);
+      // fast-check now and then builds a valid body (`{ title }` is a whole event; a login and a password
+      // register): each of those may store one record. Every refused body stored nothing.
+      expect(accepted, "the generator is hostile: valid bodies stay rare").toBeLessThan(RUNS / 4);
+      expect(await countKeys(env.ACCOUNTS, "user:")).toBeLessThanOrEqual(before.users + accepted);
+      expect(await purchaseCount()).toBeLessThanOrEqual(before.purchases + accepted);
+      expect(await countKeys(env.CATALOG, "")).toBeLessThanOrEqual(before.catalog + accepted);
     }, 120_000);
   }
 

@@ -1,6 +1,6 @@
 // The edge's playback path: token check, L0 (isolate memory) → L1 (Cache API) → origin shield.
 import type { Context } from "hono";
-import { DomainError, type Failure } from "../../shared/errors";
+import { DomainError } from "../../shared/errors";
 import { isPlaylistKey } from "../../shared/origin-fetch";
 import { VerifiedTokenCache } from "../../shared/playback-token";
 import { PullThroughCache, type CacheRead, type UpstreamResult } from "../../shared/pull-through-cache";
@@ -9,11 +9,11 @@ import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
 import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeEnv } from "../types";
-import { parsePlayUrl, parseRange } from "./parse-play-url";
+import { parsePlayUrl } from "./parse-play-url";
+import { playbackResponse } from "../../shared/playback-response";
 import { sessionWatch } from "../admission/session-watch";
 import { isSteeringKey, personalPlaylist, serveSteering, steeringVariant } from "./steering";
 import type { PlaylistVariant } from "../../../durable-objects/origin-shield";
-import { awaitShared } from "../../shared/await-shared";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
 const tokens = new VerifiedTokenCache();
@@ -21,10 +21,6 @@ const l0 = new PullThroughCache({ maxBytes: 48 * 1024 * 1024, maxObjectBytes: 64
 const SEGMENT_TTL_MS = 10 * 60_000;
 const L1_ORIGIN = "https://l1.balancer.internal";
 
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-expose-headers": "content-length, content-range, x-cache",
-};
 
 /** GET/HEAD /play/<token>/<key>: every playlist, segment, key and init section a player asks for. */
 export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
@@ -61,7 +57,7 @@ export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
     const personal = await personalPlaylist(c, claims, path.token, path.key, read, now);
     if (personal) return personal;
   }
-  return respond(c, read, playlist, now);
+  return playbackResponse(read, { playlist, rangeHeader: c.req.header("range"), now, waitUntil: (p) => c.executionCtx.waitUntil(p) });
 }
 
 async function load(
@@ -109,48 +105,6 @@ async function load(
   }
 }
 
-async function respond(c: Context<EdgeEnv>, read: Extract<CacheRead, { ok: true }>, playlist: boolean, now: number): Promise<Response> {
-  const headers: Record<string, string> = {
-    ...CORS,
-    "content-type": read.contentType,
-    "x-cache": read.hit ? "HIT" : "MISS",
-  };
-  if (playlist) {
-    // Never cached longer than the shield would keep it: half a target duration for live playlists.
-    headers["cache-control"] = `public, max-age=${Math.max(0, Math.floor((read.expiresAt - now) / 1000))}`;
-    const body = read.body ?? (await awaitShared(read.complete));
-    headers["content-length"] = String(body.byteLength);
-    return new Response(body, { headers });
-  }
-  headers["cache-control"] = "public, max-age=86400, immutable";
-  headers["accept-ranges"] = "bytes";
-  const rangeHeader = c.req.header("range");
-  if (rangeHeader) {
-    const body = read.body ?? (await awaitShared(read.complete));
-    const range = parseRange(rangeHeader, body.byteLength);
-    if (range === "unsatisfiable") {
-      return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.byteLength}` } });
-    }
-    if (range) {
-      headers["content-range"] = `bytes ${range.start}-${range.end}/${body.byteLength}`;
-      headers["content-length"] = String(range.end - range.start + 1);
-      return new Response(body.subarray(range.start, range.end + 1), { status: 206, headers });
-    }
-    headers["content-length"] = String(body.byteLength);
-    return new Response(body, { headers });
-  }
-  if (read.hit) {
-    const body = read.body ?? (await awaitShared(read.complete));
-    headers["content-length"] = String(body.byteLength);
-    return new Response(body, { headers });
-  }
-  if (read.length === undefined) return new Response(read.stream(), { headers });
-  // A plain ReadableStream body goes out chunked; FixedLengthStream keeps the known Content-Length.
-  const sized = new FixedLengthStream(read.length);
-  c.executionCtx.waitUntil(read.stream().pipeTo(sized.writable).catch(() => {}));
-  return new Response(sized.readable, { headers });
-}
-
 function single(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
     start(controller) {
@@ -160,17 +114,5 @@ function single(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-/** CORS preflight for players that send Range from another origin. */
-export function playbackPreflight(): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      ...CORS,
-      "access-control-allow-methods": "GET, HEAD, OPTIONS",
-      "access-control-allow-headers": "range",
-      "access-control-max-age": "86400",
-    },
-  });
-}
 
-export type { Failure };
+
