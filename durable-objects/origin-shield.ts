@@ -5,9 +5,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Failure } from "../workers/shared/errors";
 import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from "../workers/shared/origin-fetch";
 import { PullThroughCache, type UpstreamResult } from "../workers/shared/pull-through-cache";
-import { fromPlayKey, PlayKeyError, toPlayKey, type ChannelOrigin } from "../workers/hls/paths";
+import { fromPlayKey, isAllowedOriginUrl, PlayKeyError, toPlayKey, type ChannelOrigin } from "../workers/hls/paths";
 import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../workers/hls/rewrite";
-import { isAllowedOrigin } from "../workers/shared/channel-origin";
 import { awaitShared } from "../workers/shared/await-shared";
 
 /** Options that make one multivariant playlist differ from another (capped ladder, steering). */
@@ -171,7 +170,7 @@ export class OriginShield extends DurableObject<Env> {
   }
 
   private async loadSegment(origin: ChannelOrigin, url: URL): Promise<UpstreamResult> {
-    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOrigin(u, origin), timeoutMs: 10_000 });
+    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: 10_000 });
     if (!res.ok) return { ok: false, failure: res.failure, ttlMs: FAILURE_TTL_MS };
     const length = Number(res.response.headers.get("content-length") ?? "NaN");
     if (length > SEGMENT_MAX_BYTES) {
@@ -233,7 +232,7 @@ export class OriginShield extends DurableObject<Env> {
     this.originPlaylistRequests++;
     // A blocking LL-HLS reload is held by the origin for up to a few target durations.
     const blocking = BLOCKING_RELOAD.test(req.key);
-    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOrigin(u, req.origin), timeoutMs: blocking ? 15_000 : 5_000 });
+    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, req.origin), timeoutMs: blocking ? 15_000 : 5_000 });
     if (!res.ok) return fail(res.failure);
     const text = await readTextBounded(res.response, PLAYLIST_MAX_BYTES);
     if (text === null) return fail({ code: "bad_origin_playlist", reason: "playlist larger than 4 MiB" });

@@ -1,7 +1,7 @@
 // Play keys: origin URL ↔ key mapping, the refusals of fromPlayKey (the security boundary), and relative links between keys.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ChannelOrigin, fromPlayKey, MAX_PLAY_KEY_LENGTH, PlayKeyError, relativeUri, toPlayKey } from "../../workers/hls/paths";
+import { type ChannelOrigin, fromPlayKey, isAllowedOriginUrl, MAX_PLAY_KEY_LENGTH, PlayKeyError, relativeUri, toPlayKey } from "../../workers/hls/paths";
 
 const ORIGIN: ChannelOrigin = { originUrl: "https://origin.example/live/ch/index.m3u8", allowedHosts: ["cdn.example"] };
 const EDGE = "https://edge.example/play/T/";
@@ -160,6 +160,30 @@ describe("fromPlayKey", () => {
     ["_ext with an encoded slash", "_ext/https/cdn.example/a%2Fb"],
   ])("refuses %s", (_, k) => {
     expect(() => fromPlayKey(k, ORIGIN)).toThrow(PlayKeyError);
+  });
+});
+
+describe("isAllowedOriginUrl (what the origin shield may fetch, redirects included)", () => {
+  const withPort: ChannelOrigin = { originUrl: "http://127.0.0.1:8788/live/index.m3u8", allowedHosts: ["cdn.example:8443", "keys.example"] };
+  it.each([
+    ["https://origin.example/live/a.ts", ORIGIN, true],
+    ["https://CDN.example/x.ts", ORIGIN, true],
+    ["https://cdn.example:443/x.ts", ORIGIN, true],
+    ["https://cdn.example:8443/x.ts", ORIGIN, false],
+    ["https://evil.example/x.ts", ORIGIN, false],
+    ["https://user:pw@origin.example/x.ts", ORIGIN, false],
+    ["ftp://origin.example/x.ts", ORIGIN, false],
+    ["http://127.0.0.1:8788/seg.ts", withPort, true],
+    ["http://127.0.0.1/seg.ts", withPort, false],
+    ["http://127.0.0.1:9999/seg.ts", withPort, false],
+    ["https://cdn.example:8443/seg.ts", withPort, true],
+    ["https://cdn.example/seg.ts", withPort, false],
+    ["http://keys.example/k.key", withPort, true],
+  ] as const)("%s -> %s", (url, origin, allowed) => {
+    expect(isAllowedOriginUrl(new URL(url), origin)).toBe(allowed);
+  });
+  it("fetches nothing for a channel whose originUrl does not parse", () => {
+    expect(isAllowedOriginUrl(new URL("https://origin.example/a.ts"), { originUrl: "not a url", allowedHosts: ["origin.example"] })).toBe(false);
   });
 });
 

@@ -106,6 +106,20 @@ function defaultPort(protocol: string): string {
   return protocol === "https:" ? "443" : "80";
 }
 
+/**
+ * True if the edge may fetch `url` for this channel: http(s), no userinfo, and on the host of its
+ * originUrl or one of its allowedHosts (the same rule the rewrite applies to playlist links).
+ */
+export function isAllowedOriginUrl(url: URL, origin: ChannelOrigin): boolean {
+  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  if (url.username !== "" || url.password !== "") return false;
+  try {
+    return hostAllowed(url, compileOrigin(origin));
+  } catch {
+    return false; // a channel whose origin does not compile fetches nothing
+  }
+}
+
 function hostAllowed(abs: URL, c: CompiledOrigin): boolean {
   if (abs.port === "") return c.hosts.has(abs.hostname) || c.hosts.has(`${abs.hostname}:${defaultPort(abs.protocol)}`);
   return c.hosts.has(`${abs.hostname}:${abs.port}`);
