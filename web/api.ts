@@ -86,6 +86,18 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** Builds an element with text and attributes, without innerHTML (names from the API are never parsed as HTML). */
+/** Shows a status line in element `id`; the tone picks its colour (see .status in public/style.css). */
+export function say(id: string, text: string, tone: "info" | "error" | "ok" = "info"): void {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.tone = tone;
+}
+
+/** What to tell a user about a failed call: the API's own message, or a generic one for anything else. */
+export function errorText(err: unknown): string {
+  return err instanceof ApiError ? err.message : "Something unexpected happened. Reload the page and try again.";
+}
+
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Record<string, string | boolean | undefined> = {},

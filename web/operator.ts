@@ -1,5 +1,5 @@
 // The operator console at `/operator`: per event, the overload switch, live figures with small charts, stadium nodes, limits.
-import { $, api, ApiError, h } from "./api";
+import { $, api, ApiError, errorText, h, say } from "./api";
 import { lineChart, type Sample } from "./chart";
 
 interface EventInfo { id: string; title: string; startsAt?: string }
@@ -45,16 +45,6 @@ const state = {
 
 function mbps(bps: number): string {
   return bps < 1e6 ? `${(bps / 1e3).toFixed(0)} kbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`;
-}
-
-function say(id: string, text: string, tone: "info" | "error" | "ok" = "info"): void {
-  const el = $(id);
-  el.textContent = text;
-  el.dataset.tone = tone;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof ApiError ? err.message : "Something unexpected happened. Reload the page and try again.";
 }
 
 // ---- token ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The viewer page at `/`: sign in, channels with free/locked badges, passes and goods, hls.js playback,
 // the waiting line when the event is full, and the stadium-cache indicator.
 import type HlsType from "hls.js";
-import { $, api, ApiError, formatMoney, h, idempotencyKey } from "./api";
+import { $, api, ApiError, errorText, formatMoney, h, idempotencyKey, say } from "./api";
 import { probeCaches, type CacheNode, type CacheProbe } from "./caches";
 
 // hls.js is loaded by its own <script> tag (public/js/hls.min.js, copied from node_modules at build time).
@@ -44,16 +44,6 @@ const playerLog: { t: number; type: string; detail: string; fatal?: boolean }[] 
 function logPlayer(type: string, detail: string, fatal?: boolean): void {
   playerLog.push({ t: Date.now(), type, detail, ...(fatal !== undefined ? { fatal } : {}) });
   if (playerLog.length > 200) playerLog.shift();
-}
-
-function say(id: string, text: string, tone: "info" | "error" | "ok" = "info"): void {
-  const el = $(id);
-  el.textContent = text;
-  el.dataset.tone = tone;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof ApiError ? err.message : "Something unexpected happened. Reload the page and try again.";
 }
 
 // ---- account -------------------------------------------------------------------------------------
