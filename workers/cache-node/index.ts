@@ -9,7 +9,7 @@ import { awaitShared } from "../shared/await-shared";
 import { playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
 import { timingSafeEqualText } from "../shared/timing-safe";
 import { STEERING_KEY } from "../hls/paths";
-import { parsePlayUrl } from "../edge/playback/parse-play-url";
+import { parsePlayUrl } from "../shared/play-request";
 import { NODE_HEADER } from "../shared/node-header";
 import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
 import { NodeCounters } from "./counters";

@@ -2,8 +2,7 @@
 // CORS, cache headers, Range on segments, Content-Length whenever it is known.
 import { awaitShared } from "./await-shared";
 import type { CacheRead } from "./pull-through-cache";
-// parse-play-url.ts is pure and used by both tiers; it stays beside the edge path until that file moves here.
-import { parseRange } from "../edge/playback/parse-play-url";
+import { parseRange } from "./play-request";
 
 export const PLAYBACK_CORS = {
   "access-control-allow-origin": "*",

@@ -9,7 +9,7 @@ import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
 import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeEnv } from "../types";
-import { parsePlayUrl } from "./parse-play-url";
+import { parsePlayUrl } from "../../shared/play-request";
 import { playbackResponse } from "../../shared/playback-response";
 import { sessionWatch } from "../admission/session-watch";
 import { isSteeringKey, personalPlaylist, serveSteering, steeringVariant } from "./steering";

@@ -1,4 +1,5 @@
-// Splits a /play/<token>/<key> URL without decoding anything: the key is matched byte for byte.
+// Reading a playback request the same way on every tier (edge and stadium node): the /play/<token>/<key>
+// path, split without decoding anything (the key is matched byte for byte), and its Range header.
 
 export interface PlayPath {
   token: string;
