@@ -646,6 +646,22 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
     if (v === null) throw new PlaylistError(`${name} is not a decimal-integer`, line.number);
     return v;
   };
+  // Required values: a missing or malformed one refuses the playlist, named by tag and attribute.
+  const requiredStr = (attrs: readonly Attribute[], name: string, line: TagLine): string => {
+    const v = str(attrs, name);
+    if (v === null) throw new PlaylistError(`${line.name} has no ${name} attribute`, line.number);
+    return v;
+  };
+  const requiredInt = (attrs: readonly Attribute[], name: string, line: TagLine): number => {
+    const v = int(attrs, name, line);
+    if (v === null) throw new PlaylistError(`${line.name} has no ${name} attribute`, line.number);
+    return v;
+  };
+  const integerValue = (line: TagLine): number => {
+    const v = parseInteger((line.value ?? "").trim());
+    if (v === null) throw new PlaylistError(`${line.name} is not a decimal-integer`, line.number);
+    return v;
+  };
 
   // One scan of the whole text when the caller has it; per line only when there is a forbidden character.
   const scanLines = text === undefined || hasForbidden(text);
@@ -771,14 +787,11 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         break;
       }
       case "EXT-X-TARGETDURATION": {
-        const v = parseInteger((line.value ?? "").trim());
-        if (v === null) throw new PlaylistError("EXT-X-TARGETDURATION is not a decimal-integer", line.number);
-        targetDuration ??= v;
+        targetDuration ??= integerValue(line);
         break;
       }
       case "EXT-X-MEDIA-SEQUENCE": {
-        const v = parseInteger((line.value ?? "").trim());
-        if (v === null) throw new PlaylistError("EXT-X-MEDIA-SEQUENCE is not a decimal-integer", line.number);
+        const v = integerValue(line);
         if (segments.length > 0 || parts.length > 0) {
           warnings.push(`line ${line.number}: EXT-X-MEDIA-SEQUENCE after the first segment is ignored`);
         } else {
@@ -788,9 +801,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         break;
       }
       case "EXT-X-DISCONTINUITY-SEQUENCE": {
-        const v = parseInteger((line.value ?? "").trim());
-        if (v === null) throw new PlaylistError("EXT-X-DISCONTINUITY-SEQUENCE is not a decimal-integer", line.number);
-        discontinuitySequence = v;
+        discontinuitySequence = integerValue(line);
         break;
       }
       case "EXT-X-ENDLIST":
@@ -815,9 +826,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         break;
       case "EXT-X-SKIP": {
         const a = attrsOf(line);
-        const skipped = int(a, "SKIPPED-SEGMENTS", line);
-        if (skipped === null) throw new PlaylistError("EXT-X-SKIP has no SKIPPED-SEGMENTS", line.number);
-        nextSequence += skipped;
+        nextSequence += requiredInt(a, "SKIPPED-SEGMENTS", line);
         break;
       }
       case "EXTINF": {
@@ -848,8 +857,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         break;
       case "EXT-X-KEY": {
         const a = attrsOf(line);
-        const method = str(a, "METHOD");
-        if (method === null) throw new PlaylistError("EXT-X-KEY has no METHOD attribute", line.number);
+        const method = requiredStr(a, "METHOD", line);
         const uri = getAttr(a, "URI");
         if (uri === undefined && method !== "NONE") {
           throw new PlaylistError("EXT-X-KEY has no URI attribute (required unless METHOD is NONE)", line.number);
@@ -894,8 +902,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
       }
       case "EXT-X-PRELOAD-HINT": {
         const a = attrsOf(line);
-        const type = str(a, "TYPE");
-        if (type === null) throw new PlaylistError("EXT-X-PRELOAD-HINT has no TYPE attribute", line.number);
+        const type = requiredStr(a, "TYPE", line);
         const uri = requireUri(line, a, "required");
         attrRef("preload-hint", index, uri, line.number, preloadHints.length);
         preloadHints.push({
@@ -932,10 +939,8 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         break;
       case "EXT-X-MEDIA": {
         const a = attrsOf(line);
-        const type = str(a, "TYPE");
-        if (type === null) throw new PlaylistError("EXT-X-MEDIA has no TYPE attribute", line.number);
-        const groupId = str(a, "GROUP-ID");
-        if (groupId === null) throw new PlaylistError("EXT-X-MEDIA has no GROUP-ID attribute", line.number);
+        const type = requiredStr(a, "TYPE", line);
+        const groupId = requiredStr(a, "GROUP-ID", line);
         const uri = getAttr(a, "URI");
         if (uri === undefined && type === "SUBTITLES") {
           throw new PlaylistError("EXT-X-MEDIA has no URI attribute (required when TYPE is SUBTITLES)", line.number);
@@ -961,14 +966,13 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
       }
       case "EXT-X-STREAM-INF": {
         const a = attrsOf(line);
-        if (int(a, "BANDWIDTH", line) === null) throw new PlaylistError("EXT-X-STREAM-INF has no BANDWIDTH attribute", line.number);
+        requiredInt(a, "BANDWIDTH", line);
         pendingStreamInf = { index, line, attrs: a };
         break;
       }
       case "EXT-X-I-FRAME-STREAM-INF": {
         const a = attrsOf(line);
-        const bandwidth = int(a, "BANDWIDTH", line);
-        if (bandwidth === null) throw new PlaylistError("EXT-X-I-FRAME-STREAM-INF has no BANDWIDTH attribute", line.number);
+        const bandwidth = requiredInt(a, "BANDWIDTH", line);
         const uri = requireUri(line, a, "required");
         const item = iFrameVariants.length;
         attrRef("i-frame-variant", index, uri, line.number, item);
@@ -996,8 +1000,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
       }
       case "EXT-X-SESSION-KEY": {
         const a = attrsOf(line);
-        const method = str(a, "METHOD");
-        if (method === null) throw new PlaylistError("EXT-X-SESSION-KEY has no METHOD attribute", line.number);
+        const method = requiredStr(a, "METHOD", line);
         const uri = requireUri(line, a, "required");
         attrRef("session-key", index, uri, line.number, sessionKeys.length);
         sessionKeys.push({ line: line.number, method, uri: uri.value, keyFormat: str(a, "KEYFORMAT") });
