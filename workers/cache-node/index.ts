@@ -78,9 +78,16 @@ app.get("/play/*", async (c) => {
 
 /** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */
 async function load(url: string, nodeId: string, playlist: boolean): Promise<UpstreamResult> {
-  const res = await fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+  let res: Response;
+  try {
+    res = await fetchOnceMore(url, nodeId);
+  } catch (err) {
+    console.warn(`upstream fetch failed twice for ${keyOf(url)}: ${String(err)}`);
+    return { ok: false, failure: { code: "origin_error", detail: `platform unreachable: ${String(err)}` }, ttlMs: 500 };
+  }
   if (!res.ok || !res.body) {
-    await res.body?.cancel();
+    const detail = await res.text().catch(() => "");
+    if (res.status >= 500) console.warn(`upstream answered ${res.status} for ${keyOf(url)}: ${detail.slice(0, 300)}`);
     // Token and session answers concern one viewer: never remembered for the others sharing this key.
     const personal = res.status === 401 || res.status === 403 || res.status === 410;
     return { ok: false, failure: failureFor(res.status), ttlMs: personal ? 0 : 500 };
@@ -89,6 +96,25 @@ async function load(url: string, nodeId: string, playlist: boolean): Promise<Ups
   const length = Number(res.headers.get("content-length") ?? NaN);
   const ttlMs = playlist ? maxAgeMs(res.headers.get("cache-control")) : SEGMENT_TTL_MS;
   return { ok: true, contentType, body: res.body, ttlMs, ...(Number.isFinite(length) ? { length } : {}) };
+}
+
+/**
+ * A GET to the platform, sent a second time if the first fails before any response (for example a
+ * kept-alive connection the other side closed just as the request went out). Only network errors are
+ * retried, never an answer: the GET is idempotent, and one viewer's segment should not fail for it.
+ */
+async function fetchOnceMore(url: string, nodeId: string): Promise<Response> {
+  try {
+    return await fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+  } catch (err) {
+    console.warn(`upstream fetch failed for ${keyOf(url)}, sending it again: ${String(err)}`);
+    return fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+  }
+}
+
+/** The part of a playback URL after the token, for logs (the token is a credential). */
+function keyOf(url: string): string {
+  return url.replace(/\/play\/[^/]+\//, "/play/…/");
 }
 
 function maxAgeMs(cacheControl: string | null): number {
