@@ -35,9 +35,10 @@ describe("EventGate alarm", () => {
     vi.setSystemTime(T0 + 6000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     expect((await gate.snapshot()).queued).toBe(0);
-    expect(await armedAt(gate)).toBe(T0 + 10_000);
+    // The lease: 10 s plus the 5 s allowance for an edge's report in flight.
+    expect(await armedAt(gate)).toBe(T0 + 15_000);
 
-    vi.setSystemTime(T0 + 10_000);
+    vi.setSystemTime(T0 + 15_000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     expect(await gate.snapshot()).toMatchObject({ activeSessions: 0, queued: 0 });
     expect(await armedAt(gate)).toBeNull();
@@ -54,11 +55,11 @@ describe("EventGate alarm", () => {
     if (a.status !== "granted") throw new Error("expected a grant");
     vi.setSystemTime(T0 + 8000);
     await gate.report({ activeSessionIds: [a.sessionId], bytes: 1000, source: "edge" });
-    vi.setSystemTime(T0 + 10_000);
+    vi.setSystemTime(T0 + 15_000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     expect((await gate.snapshot()).activeSessions).toBe(1);
-    expect(await armedAt(gate)).toBe(T0 + 18_000);
-    vi.setSystemTime(T0 + 18_000);
+    expect(await armedAt(gate)).toBe(T0 + 23_000);
+    vi.setSystemTime(T0 + 23_000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     expect((await gate.snapshot()).activeSessions).toBe(0);
   });
@@ -69,13 +70,13 @@ describe("EventGate alarm", () => {
     await gate.admit({ channelId: "main" });
     vi.setSystemTime(T0 + 5000);
     await gate.admit({ channelId: "main" });
-    vi.setSystemTime(T0 + 10_000);
+    vi.setSystemTime(T0 + 15_000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     const once = await gate.snapshot();
     await runInDurableObject(gate, (instance) => instance.alarm());
     expect(await gate.snapshot()).toEqual(once);
     expect(once.activeSessions).toBe(1);
-    expect(await armedAt(gate)).toBe(T0 + 15_000);
+    expect(await armedAt(gate)).toBe(T0 + 20_000);
   });
 
   it("does not arm an alarm for an event with no sessions or tickets", async () => {

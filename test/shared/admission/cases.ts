@@ -132,13 +132,14 @@ export function runAdmissionCases(make: () => Promise<AdmissionSubject>): void {
   });
 
   describe("leases", () => {
-    it("frees the slot of a session whose lease ran out and reports that session expired", async () => {
+    it("frees the slot of a session whose lease ran out (leaseSeconds plus the report allowance) and reports that session expired", async () => {
       const gate = await make();
       await gate.configure({ maxSessions: 1, leaseSeconds: 10 });
       const a = granted(await gate.admit({ channelId: "main" }));
       expect(a.leaseSeconds).toBe(10);
       const b = queued(await gate.admit({ channelId: "main" }));
-      for (let t = 2; t < 10; t += 2) {
+      // 10 s lease + 5 s allowance for the report in flight: still held at 14 s, freed at 16 s.
+      for (let t = 2; t < 16; t += 2) {
         await gate.advance(2000);
         queued(await gate.admit({ ticket: b.ticket, channelId: "main" }));
       }
@@ -146,6 +147,22 @@ export function runAdmissionCases(make: () => Promise<AdmissionSubject>): void {
       expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 0, source: "edge" })).expiredSessionIds).toEqual([a.sessionId]);
       granted(await gate.admit({ ticket: b.ticket, channelId: "main" }));
       expect(await gate.release(a.sessionId)).toBe("ended");
+    });
+
+    it("keeps a lone viewer alive on one report per lease period, the report arriving a few seconds after it is due", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 1, leaseSeconds: 60 });
+      const a = granted(await gate.admit({ channelId: "main" }));
+      for (let i = 0; i < 10; i++) {
+        await gate.advance(60_000 + 4_000); // due after one lease; sent with the viewer's next playlist reload
+        expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 1000, source: "edge" })).expiredSessionIds).toEqual([]);
+      }
+      expect((await gate.snapshot()).activeSessions).toBe(1);
+      // Once the reports stop, the slot frees a lease and an allowance (30 s) later, not before.
+      await gate.advance(89_000);
+      expect((await gate.snapshot()).activeSessions).toBe(1);
+      await gate.advance(2_000);
+      expect((await gate.snapshot()).activeSessions).toBe(0);
     });
 
     it("keeps a session alive while an edge reports its activity", async () => {

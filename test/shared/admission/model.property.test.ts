@@ -62,7 +62,8 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
   let ids = 0;
   model.configure(limits, now);
   const max = limits.maxSessions ?? Infinity;
-  const leaseMs = limits.leaseSeconds * 1000;
+  // Documented rule: a lease ends leaseSeconds plus the report allowance (half a lease, at least 5 s) after its last renewal.
+  const leaseMs = limits.leaseSeconds * 1000 + Math.max(5_000, limits.leaseSeconds * 500);
 
   const waiting = new Map<string, Waiting>(); // ticket → oracle's view, live tickets only
   const sessions = new Map<string, { lastSeen: number; ticket?: string }>();

@@ -3,7 +3,10 @@
 // so no segment or playlist request makes a Durable Object round trip of its own.
 import { eventGate } from "../../../durable-objects/event-gate.client";
 
-/** Reports go out at most this often per event and isolate, and at least once per half lease. */
+/**
+ * Reports go out at most this often per event and isolate, and otherwise once per lease period (the
+ * gate allows for the report in flight: reportAllowanceMs in workers/shared/admission/model.ts).
+ */
 const MIN_REPORT_INTERVAL_MS = 2_000;
 const MAX_REPORT_INTERVAL_MS = 30_000;
 /** A busy event reports early once this many bytes are pending, so its egress figure stays current. */
@@ -56,7 +59,7 @@ export class SessionWatch {
     }
     if (p.sessions.size < MAX_SESSIONS_PER_REPORT) p.sessions.add(sessionId);
     p.bytes += bytes;
-    const interval = Math.min(MAX_REPORT_INTERVAL_MS, Math.max(MIN_REPORT_INTERVAL_MS, (p.leaseSeconds * 1000) / 2));
+    const interval = Math.min(MAX_REPORT_INTERVAL_MS, Math.max(MIN_REPORT_INTERVAL_MS, p.leaseSeconds * 1000));
     const due = now - p.lastReport >= interval || (p.bytes >= EARLY_REPORT_BYTES && now - p.lastReport >= MIN_REPORT_INTERVAL_MS);
     if (!due || p.reporting) return null;
     return this.flush(env, eventId, p, now);

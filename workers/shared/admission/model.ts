@@ -7,6 +7,17 @@ import { RankIndex } from "./rank";
 export type { EgressSource } from "./meter";
 
 export const DEFAULT_LEASE_SECONDS = 60;
+/**
+ * Edges report each session once per lease period (so a steady viewer costs the gate at most one
+ * call per lease, however few viewers share an edge isolate). A report names the sessions that
+ * played since the previous one, and the next report only goes out with the first request after it
+ * is due; so a lease runs this much past `leaseSeconds` from the last report naming it, to cover
+ * that report in flight. The result: a viewer that stops is freed between this allowance and
+ * `leaseSeconds` plus this allowance after its last request.
+ */
+export function reportAllowanceMs(leaseSeconds: number): number {
+  return Math.max(5_000, (leaseSeconds * 1000) / 2);
+}
 /** Reported bytes are averaged over this window; a new session's estimated cost fades out over it. */
 export const EGRESS_WINDOW_SECONDS = 30;
 /** Until any slot has been seen to free, the wait estimate assumes a session lasts this long. */
@@ -294,7 +305,7 @@ export class AdmissionModel {
     return this.ended.has(sessionId) ? "ended" : "unknown";
   }
 
-  /** Ends leases not renewed for leaseSeconds and drops tickets not polled for twice their retry interval. */
+  /** Ends leases not renewed for leaseSeconds plus the report allowance and drops tickets not polled for twice their retry interval. */
   expire(now: number): { sessions: string[]; tickets: string[] } {
     const expired: string[] = [];
     const dropped: string[] = [];
@@ -343,7 +354,7 @@ export class AdmissionModel {
   nextWakeAt(): number | null {
     let at = Infinity;
     const oldest = this.byActivity.first();
-    if (oldest) at = oldest.lastSeen + this.limits.leaseSeconds * 1000;
+    if (oldest) at = oldest.lastSeen + this.leaseMs();
     for (const lane of this.lanes.values()) {
       const t = lane.first();
       if (t) at = Math.min(at, t.lastPoll + 2 * t.retryAfterSeconds * 1000);
@@ -433,13 +444,18 @@ export class AdmissionModel {
 
   // ---- decisions --------------------------------------------------------------------------------
 
+  /** How long after its last renewal a session ends: the lease plus the report allowance. */
+  private leaseMs(): number {
+    return this.limits.leaseSeconds * 1000 + reportAllowanceMs(this.limits.leaseSeconds);
+  }
+
   /** Advances the clock (never backwards) and applies every lease expiry and drop-out due by then. */
   private tick(now: number, expired?: string[], dropped?: string[]): number {
     if (!Number.isFinite(now)) throw new TypeError("now must be a finite number of milliseconds");
     // The clock is persisted with other meta changes only: a restart loses at most a little of it.
     if (now > this.clock) this.clock = now;
     const t = this.clock;
-    const leaseMs = this.limits.leaseSeconds * 1000;
+    const leaseMs = this.leaseMs();
     for (let s = this.byActivity.first(); s && s.lastSeen + leaseMs <= t; s = this.byActivity.first()) {
       this.endSession(s, t);
       expired?.push(s.id);
