@@ -29,8 +29,8 @@ export interface RunningCacheNode {
   nodeKey: string;
   incarnation: string;
   worker: RunningWorker;
-  /** The node's counters, read the way the heartbeat reads them. */
-  stats(): Promise<NodeStatsReply>;
+  /** The node's counters, read the way the heartbeat reads them (with the sessions seen since `since`). */
+  stats(since?: number): Promise<NodeStatsReply>;
   /** Deregisters (unless `deregister: false`, as if the box lost power) and stops the worker. */
   stop(options?: { deregister?: boolean }): Promise<void>;
 }
@@ -46,6 +46,10 @@ export interface NodeStatsReply {
   distinctSegments: number;
   maxFetchesPerSegment: number;
   playlistUpstreamFetches: number;
+  /** When the node took this snapshot (its clock). */
+  at: number;
+  /** Sessions that played since the `since` asked for, by event. */
+  sessionsByEvent: Record<string, string[]>;
 }
 
 interface Registered {
@@ -95,24 +99,36 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
     },
   });
 
-  const stats = async (): Promise<NodeStatsReply> => {
-    const res = await fetch(`${worker.url}/_node/stats`, { headers: { authorization: `Bearer ${statsKey}` } });
+  const stats = async (since?: number): Promise<NodeStatsReply> => {
+    const query = since === undefined ? "" : `?since=${since}`;
+    const res = await fetch(`${worker.url}/_node/stats${query}`, { headers: { authorization: `Bearer ${statsKey}` } });
     if (!res.ok) throw new Error(`node stats: ${res.status}`);
     return (await res.json()) as NodeStatsReply;
   };
 
   let reportedBytes = 0;
+  // Sessions are named from this time on (the node's clock): everyone who played since the last
+  // heartbeat that got through, so their leases are renewed though their requests never reach the platform.
+  let reportedUntil = 0;
   let stopped = false;
   const beat = async (): Promise<void> => {
-    const s = await stats();
+    const s = await stats(reportedUntil);
     const egressBytes = Math.max(0, s.bytesServed - reportedBytes);
     const res = await fetch(`${platformUrl}/api/v1/pull-zones/${o.id}/heartbeat`, {
       method: "POST",
       headers: { authorization: `Bearer ${reg.nodeKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ activeViewers: s.activeViewers, egressBytes, ...(s.cacheHitRatio !== null ? { cacheHitRatio: Math.max(0, Math.min(1, s.cacheHitRatio)) } : {}) }),
+      body: JSON.stringify({
+        activeViewers: s.activeViewers,
+        egressBytes,
+        ...(s.cacheHitRatio !== null ? { cacheHitRatio: Math.max(0, Math.min(1, s.cacheHitRatio)) } : {}),
+        activeSessionsByEvent: s.sessionsByEvent,
+      }),
     });
     await res.body?.cancel();
-    if (res.status === 200) reportedBytes = s.bytesServed;
+    if (res.status === 200) {
+      reportedBytes = s.bytesServed;
+      reportedUntil = s.at;
+    }
     // The registry forgot the node (an operator removed it): announce it again. A 401 means another
     // process registered this id since; fighting it would flap, so this one only says so.
     if (res.status === 404) {

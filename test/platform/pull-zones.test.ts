@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePlaybackKeys } from "../../scripts/lib/keys";
 import { createPrivateKey, sign } from "node:crypto";
 import { heartbeat, listCaches, register, startNode, type RunningCacheNode } from "../support/cache-node";
-import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 /** A token in the platform's format, signed with a key of our own (node:crypto, as an attacker would). */
 function forge(claims: Record<string, unknown>, key: { kid: string; x: string; d: string }): string {
@@ -142,5 +142,66 @@ describe("cache node", () => {
     const kid = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).k as string;
     const impostor = forge({ s: sessionId, e: "demo", c: "main", x: Math.floor(Date.now() / 1000) + 600 }, { ...foreign.signingKey, kid });
     expect((await fetch(`${node.url}/play/${impostor}/index.m3u8`)).status).toBe(403);
+  });
+});
+
+describe("leases of viewers who watch through a node", () => {
+  async function leaseEvent(eventId: string): Promise<void> {
+    expect((await adminPut(p, `/admin/events/${eventId}`, { title: eventId, limits: { maxSessions: 10, leaseSeconds: 10 } })).status).toBe(200);
+    expect((await adminPut(p, `/admin/events/${eventId}/channels/main`, { title: "main", originUrl: `${p.originUrl}/live/main/index.m3u8`, paid: false })).status).toBe(200);
+  }
+  const activeSessions = async (eventId: string) =>
+    ((await (await fetch(`${p.edgeUrl}/api/v1/admin/events/${eventId}/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } })).json()) as { activeSessions: number }).activeSessions;
+
+  it("renews the sessions a node's heartbeats name, only for the node's own events", async () => {
+    await leaseEvent("nodelease");
+    await leaseEvent("otherlease");
+    const reg = await register(p, { id: "lease-node", name: "Lease node", baseUrl: "http://127.0.0.1:9", eventIds: ["nodelease"] });
+    expect(reg.status).toBe(201);
+    const { nodeKey } = (await reg.json()) as { nodeKey: string };
+    const watching = await openChannel(p, "main", "nodelease");
+    const gone = await openChannel(p, "main", "nodelease");
+    const foreign = await openChannel(p, "main", "otherlease");
+    expect(await activeSessions("nodelease")).toBe(2);
+
+    // 20 s of heartbeats naming `watching` (and, wrongly, a session of an event the node does not serve):
+    // past the 15 s a lease lasts (10 s plus the 5 s report allowance) without a word from the edge.
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
+      const res = await heartbeat(p, "lease-node", nodeKey, {
+        activeViewers: 1,
+        egressBytes: 0,
+        activeSessionsByEvent: { nodelease: [watching.sessionId], otherlease: [foreign.sessionId] },
+      });
+      expect(res.status).toBe(200);
+      await sleep(2_500);
+    }
+    expect(await activeSessions("nodelease")).toBe(1);
+    expect(await activeSessions("otherlease")).toBe(0);
+    expect((await fetch(watching.playbackUrl)).status).toBe(200);
+    // The edge learns of the expiry with its next report of the event (once per lease, 10 s here).
+    let status = 0;
+    for (const stop = Date.now() + 15_000; Date.now() < stop && status !== 410; await sleep(1_000)) {
+      status = (await fetch(gone.playbackUrl)).status;
+    }
+    expect(status).toBe(410);
+  });
+
+  it("refuses a heartbeat naming more than 50,000 sessions with 400, changing nothing", async () => {
+    const reg = await register(p, { id: "flood-node", name: "Flood", baseUrl: "http://127.0.0.1:9", eventIds: ["demo"] });
+    const { nodeKey } = (await reg.json()) as { nodeKey: string };
+    const ids = Array.from({ length: 25_001 }, (_, i) => `ses_${i}`);
+    const res = await heartbeat(p, "flood-node", nodeKey, { activeViewers: 0, egressBytes: 0, activeSessionsByEvent: { demo: ids, other: ids } });
+    expect(res.status).toBe(400);
+    expect((await res.json()) as unknown).toMatchObject({ error: { code: "invalid_request" } });
+  });
+
+  it("a running node names the sessions it served in its next heartbeat", async () => {
+    const v = await openChannel(p, "main");
+    const since = (await node.stats()).at;
+    expect((await fetch(`${node.url}/play/${v.token}/index.m3u8`)).status).toBe(200);
+    const s = await node.stats(since);
+    expect(s.sessionsByEvent.demo).toContain(v.sessionId);
+    expect((await node.stats(s.at + 1)).sessionsByEvent.demo ?? []).not.toContain(v.sessionId);
   });
 });

@@ -4,6 +4,8 @@ import type { PullThroughCache } from "../shared/pull-through-cache";
 /** A viewer counts as active this long after its last request (a few playlist reloads). */
 const ACTIVE_MS = 30_000;
 const MAX_TRACKED_KEYS = 20_000;
+/** Sessions named in one heartbeat at most (the platform accepts this many). */
+export const MAX_REPORTED_SESSIONS = 50_000;
 
 export interface NodeStats {
   activeViewers: number;
@@ -21,10 +23,14 @@ export interface NodeStats {
   maxFetchesPerSegment: number;
   playlistUpstreamFetches: number;
   storedBytes: number;
+  /** When this snapshot was taken: the `since` of the next one. */
+  at: number;
+  /** Sessions that played since `since`, by event: the heartbeat renews their leases. */
+  sessionsByEvent: Record<string, string[]>;
 }
 
 export class NodeCounters {
-  private readonly viewers = new Map<string, number>();
+  private readonly viewers = new Map<string, { eventId: string; at: number }>();
   private readonly segmentFetches = new Map<string, number>();
   private bytes = 0;
   private requests = 0;
@@ -35,9 +41,13 @@ export class NodeCounters {
   private segmentUpstream = 0;
   private playlistUpstream = 0;
 
-  viewer(sessionId: string, now: number): void {
+  viewer(sessionId: string, eventId: string, now: number): void {
     if (this.viewers.size > 200_000) this.prune(now);
-    this.viewers.set(sessionId, now);
+    const v = this.viewers.get(sessionId);
+    if (v) {
+      v.at = now;
+      v.eventId = eventId;
+    } else this.viewers.set(sessionId, { eventId, at: now });
   }
 
   upstream(key: string, playlist: boolean): void {
@@ -62,8 +72,18 @@ export class NodeCounters {
     else this.misses++;
   }
 
-  snapshot(now: number, cache: PullThroughCache | null): NodeStats {
+  /** The counters, with the sessions seen at or after `since` (ms; none when absent). */
+  snapshot(now: number, cache: PullThroughCache | null, since?: number): NodeStats {
     this.prune(now);
+    const sessionsByEvent: Record<string, string[]> = {};
+    if (since !== undefined) {
+      let n = 0;
+      for (const [id, v] of this.viewers) {
+        if (v.at < since) continue;
+        if (++n > MAX_REPORTED_SESSIONS) break;
+        (sessionsByEvent[v.eventId] ??= []).push(id);
+      }
+    }
     let max = 0;
     for (const n of this.segmentFetches.values()) max = Math.max(max, n);
     const segs = this.hits + this.misses;
@@ -81,10 +101,12 @@ export class NodeCounters {
       maxFetchesPerSegment: max,
       playlistUpstreamFetches: this.playlistUpstream,
       storedBytes: cache?.storedBytes ?? 0,
+      at: now,
+      sessionsByEvent,
     };
   }
 
   private prune(now: number): void {
-    for (const [id, t] of this.viewers) if (now - t > ACTIVE_MS) this.viewers.delete(id);
+    for (const [id, v] of this.viewers) if (now - v.at > ACTIVE_MS) this.viewers.delete(id);
   }
 }

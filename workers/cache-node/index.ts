@@ -39,7 +39,8 @@ app.get("/_node/stats", async (c) => {
   if (!header.startsWith("Bearer ") || !(await timingSafeEqualText(header.slice(7), c.var.config.statsKey))) {
     throw new DomainError({ code: "unauthenticated", message: "The node's stats need its stats key." });
   }
-  return c.json(counters.snapshot(Date.now(), cache), 200, { "cache-control": "no-store" });
+  const since = Number(c.req.query("since"));
+  return c.json(counters.snapshot(Date.now(), cache, Number.isFinite(since) ? since : undefined), 200, { "cache-control": "no-store" });
 });
 
 app.options("/play/*", () => playbackPreflight());
@@ -53,7 +54,7 @@ app.get("/play/*", async (c) => {
   const claims = verified.claims;
   if (!cfg.eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
   const now = Date.now();
-  counters.viewer(claims.s, now);
+  counters.viewer(claims.s, claims.e, now);
 
   // The steering manifest is per viewer and decided by the platform: passed through, never cached.
   if (path.key.split("?")[0] === STEERING_KEY) {

@@ -55,6 +55,14 @@ const HeartbeatSchema = z
     egressBytes: z.number().int().min(0).max(1e15).openapi({ description: "Bytes served since the previous heartbeat" }),
     cacheHitRatio: z.number().min(0).max(1).optional(),
     egressBytesByEvent: z.record(IdSchema, z.number().int().min(0).max(1e15)).optional().openapi({ description: "The same bytes split by event, when the node serves several" }),
+    activeSessionsByEvent: z
+      .record(IdSchema, z.array(z.string().min(1).max(64)).max(50_000))
+      .optional()
+      .openapi({ description: "Sessions that played from the node since its previous heartbeat, by event: their leases are renewed (a viewer on a node sends the platform nothing itself)" }),
+  })
+  .refine((h) => Object.values(h.activeSessionsByEvent ?? {}).reduce((n, ids) => n + ids.length, 0) <= 50_000, {
+    message: "at most 50,000 sessions per heartbeat",
+    path: ["activeSessionsByEvent"],
   })
   .openapi("PullZoneHeartbeat");
 
@@ -124,16 +132,20 @@ pullZones.openapi(
     const { id } = c.req.valid("param");
     const key = bearer(c.req.header("authorization"));
     if (!key) throw new DomainError({ code: "unauthenticated", message: "A heartbeat needs the node key." });
-    const input = c.req.valid("json");
+    const { activeSessionsByEvent, ...input } = c.req.valid("json");
     const result = await pullZone(c.env, id).heartbeat(key, input);
     if (result.status === "unknown") throw new DomainError({ code: "not_found", message: `No cache node '${id}' is registered.` });
     if (result.status === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
-    // The node's bytes count in each event's egress meter, apart from the internet edge's.
-    const split = splitBytes(input.egressBytes, input.egressBytesByEvent, result.eventIds);
+    // The node's bytes count in each event's egress meter, apart from the internet edge's, and its
+    // viewers' sessions are renewed: one gate call per event the node serves, only for those events.
+    const bytes = new Map(splitBytes(input.egressBytes, input.egressBytesByEvent, result.eventIds));
+    const reports = result.eventIds
+      .map((eventId) => ({ eventId, bytes: bytes.get(eventId) ?? 0, sessions: activeSessionsByEvent?.[eventId] ?? [] }))
+      .filter((r) => r.bytes > 0 || r.sessions.length > 0);
     c.executionCtx.waitUntil(
       Promise.all(
-        split.map(([eventId, bytes]) => eventGate(c.env, eventId).report({ activeSessionIds: [], bytes, source: "node" })),
-      ).catch((err) => console.error("node egress report failed", err)),
+        reports.map((r) => eventGate(c.env, r.eventId).report({ activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })),
+      ).catch((err) => console.error("node report failed", err)),
     );
     return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString() }, 200);
   },
