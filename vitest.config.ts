@@ -45,6 +45,7 @@ export default defineConfig({
           include: ["test/platform/**/*.test.ts", "test/e2e/**/*.test.ts"],
           fileParallelism: false,
           globalSetup: ["test/support/build-once.ts"],
+          setupFiles: ["test/support/http-client.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -2,6 +2,7 @@
 // the platform once, however many of its viewers ask for it at the same moment.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startNode, type RunningCacheNode } from "../support/cache-node";
+import { retried } from "../support/http-client";
 import { openChannel, originStats, resetOriginStats, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
@@ -41,6 +42,7 @@ it("with 200 viewers split over two nodes, each node fetches each segment from u
     );
     await new Promise((r) => setTimeout(r, 1000));
   }
+  console.log(`requests the test client sent again after a socket error: ${retried.count}`);
   expect(failures).toEqual([]);
   for (const [n, node] of nodes.entries()) {
     const s = await node.stats();
