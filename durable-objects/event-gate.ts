@@ -54,6 +54,8 @@ const SCHEMA = [
 export class EventGate extends DurableObject<Env> {
   private readonly model: AdmissionModel;
   private armedAt: number | null = null;
+  /** Report calls received since the object started (what a steady viewer costs the gate; operator stats). */
+  private readonly reportCalls = { edge: 0, node: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -93,6 +95,7 @@ export class EventGate extends DurableObject<Env> {
 
   /** An edge's or node's batch: renews the reported leases and counts the bytes. */
   async report(input: ReportInput): Promise<ReportResult> {
+    this.reportCalls[input.source === "node" ? "node" : "edge"]++;
     const now = input.now ?? Date.now();
     this.model.reportEgress({ source: input.source, bytes: input.bytes, now });
     const { ended } = this.model.activity({ sessionIds: input.activeSessionIds, now });
@@ -117,10 +120,11 @@ export class EventGate extends DurableObject<Env> {
     return this.model.getOverload();
   }
 
-  async snapshot(now = Date.now()): Promise<AdmissionSnapshot> {
+  /** The model's figures, plus the report calls this object received since it last started. */
+  async snapshot(now = Date.now()): Promise<AdmissionSnapshot & { reportCalls: { edge: number; node: number } }> {
     const result = this.model.snapshot(now);
     await this.commit();
-    return result;
+    return { ...result, reportCalls: { ...this.reportCalls } };
   }
 
   /** Ends overdue leases and drops abandoned tickets; running it twice changes nothing more. */

@@ -210,7 +210,7 @@ describe("operator figures", () => {
     const res = await fetch(`${p.edgeUrl}/api/v1/admin/events/figures/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } });
     expect(res.status).toBe(200);
     const stats = (await res.json()) as Record<string, unknown>;
-    expect(stats).toMatchObject({ activeSessions: 2, queued: 1, admittedTotal: 2, overload: false });
+    expect(stats).toMatchObject({ activeSessions: 2, queued: 1, admittedTotal: 2, overload: false, gateReportCalls: { edge: 1, node: 0 } });
     expect(stats.originRequests).toBeGreaterThanOrEqual(1);
     expect((await fetch(`${p.edgeUrl}/api/v1/admin/events/figures/stats`)).status).toBe(401);
   });

@@ -8,7 +8,8 @@ import { eventGate } from "../../../durable-objects/event-gate.client";
  * gate allows for the report in flight: reportAllowanceMs in workers/shared/admission/model.ts).
  */
 const MIN_REPORT_INTERVAL_MS = 2_000;
-const MAX_REPORT_INTERVAL_MS = 30_000;
+/** Longer leases still report every minute, so ended sessions and small edges' bytes are not hours late. */
+const MAX_REPORT_INTERVAL_MS = 60_000;
 /** A busy event reports early once this many bytes are pending, so its egress figure stays current. */
 const EARLY_REPORT_BYTES = 64 * 1024 * 1024;
 /** How long an ended session is remembered locally (its token may still be presented meanwhile). */

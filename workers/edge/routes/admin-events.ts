@@ -29,6 +29,9 @@ const StatsSchema = z
     channels: z.array(z.object({ id: z.string(), originRequests: z.number().int(), segmentFetches: z.number().int(), playlistFetches: z.number().int(), cacheHitRatio: z.number().nullable() })),
     pullZones: z.array(z.unknown()),
     limits: z.object({ maxSessions: z.number().optional(), maxEgressMbps: z.number().optional(), leaseSeconds: z.number() }),
+    gateReportCalls: z
+      .object({ edge: z.number().int(), node: z.number().int() })
+      .openapi({ description: "Activity reports the event's admission object received from edges and from stadium node heartbeats since it last started" }),
   })
   .openapi("EventStats");
 
@@ -115,6 +118,7 @@ adminEvents.openapi(
         })),
         pullZones: nodes.map((n) => ({ ...n, healthy: true })),
         limits: gate.limits,
+        gateReportCalls: gate.reportCalls,
       },
       200,
     );
