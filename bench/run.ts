@@ -15,6 +15,7 @@ import { describeMachine, loadAverage } from "./lib/machine";
 import { percentile, timedGet } from "./lib/net";
 import { findNginx, startNginx } from "./lib/nginx";
 import { markdownTable, num, ratio, type Row } from "./lib/table";
+import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
 
 /**
  * Throughput rows (a, b) run each target for LOAD_SECONDS, ROUNDS times, interleaved (edge, bare,
@@ -37,8 +38,10 @@ const SIZES = [
   { label: "200 KB", bytes: 204_800, channel: "bench-200kb" },
 ] as const;
 const LONG_SEGMENTS = 2_000;
+/** Seconds the steady viewers of row (f) play, in 10 s lease periods. */
+const GATE_SECONDS = Number(process.env.BENCH_GATE_SECONDS ?? 30);
 /** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
-const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d").split(","));
+const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f").split(","));
 
 const log = (msg: string) => console.error(`bench: ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -230,6 +233,17 @@ async function main(): Promise<void> {
     notes.push(`(d) ran ${POLL_SECONDS} s, each viewer reloading every ${TARGET_DURATION_MS / 1000} s ±10 %; counts scaled to one minute.`);
   }
 
+  // (e) Admission decisions per second for one event; (f) what steady viewers cost the event's gate.
+  for (const part of [
+    ROWS.has("e") ? () => admissionThroughputRows(log) : null,
+    ROWS.has("f") ? () => gateCallRows(p, log, GATE_SECONDS) : null,
+  ]) {
+    if (!part) continue;
+    const r = await part();
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  }
+
   const machine = describeMachine(ROOT, loadGenerator, nginxBin, loadBefore);
   const report = [
     `## Benchmark (${new Date().toISOString()}, \`npm run bench\`)`,
@@ -250,4 +264,4 @@ async function main(): Promise<void> {
   log(`written to ${join("bench", "results", "latest.md")}`);
 }
 
-await runGuarded(main, 6 * 60_000);
+await runGuarded(main, 9 * 60_000);
