@@ -273,7 +273,7 @@ export class OriginShield extends DurableObject<Env> {
       const key = toPlayKey(abs, origin);
       if (key === null || this.segments.peek(key, t) || this.segments.isLoading(key)) continue;
       void this.segments.read(key, t, () => this.loadSegment(origin, abs)).then((r) => {
-        if (r.ok) r.complete.catch(() => {});
+        if (r.ok && !r.hit) r.complete.catch(() => {});
       });
     }
   }

@@ -1,7 +1,7 @@
 // Turns a pull-through cache read into the playback response every tier sends (edge, stadium node):
 // CORS, cache headers, Range on segments, Content-Length whenever it is known.
 import { awaitShared } from "./await-shared";
-import type { CacheRead } from "./pull-through-cache";
+import type { StoredRead, StreamingRead } from "./pull-through-cache";
 import { parseRange } from "./play-request";
 
 export const PLAYBACK_CORS = {
@@ -18,30 +18,16 @@ export interface RespondOptions {
 }
 
 /** The response for a successful read: a playlist (max-age no longer than the cache keeps it) or a segment (immutable, Range). */
-export async function playbackResponse(read: Extract<CacheRead, { ok: true }>, o: RespondOptions): Promise<Response> {
-  const headers: Record<string, string> = { ...PLAYBACK_CORS, "content-type": read.contentType, "x-cache": read.hit ? "HIT" : "MISS" };
+export async function playbackResponse(read: StoredRead | StreamingRead, o: RespondOptions): Promise<Response> {
+  if (read.hit) return storedResponse(read, o);
   if (o.playlist) {
-    headers["cache-control"] = `public, max-age=${Math.max(0, Math.floor((read.expiresAt - o.now) / 1000))}`;
-    const body = await wholeBody(read);
-    headers["content-length"] = String(body.byteLength);
-    return new Response(body, { headers });
+    const body = await awaitShared(read.complete);
+    return new Response(body, {
+      headers: { ...PLAYBACK_CORS, "content-type": read.contentType, "x-cache": "MISS", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(body.byteLength) },
+    });
   }
-  headers["cache-control"] = "public, max-age=86400, immutable";
-  headers["accept-ranges"] = "bytes";
-  if (o.rangeHeader || read.hit) {
-    const body = await wholeBody(read);
-    const range = parseRange(o.rangeHeader, body.byteLength);
-    if (range === "unsatisfiable") {
-      return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.byteLength}` } });
-    }
-    if (range) {
-      headers["content-range"] = `bytes ${range.start}-${range.end}/${body.byteLength}`;
-      headers["content-length"] = String(range.end - range.start + 1);
-      return new Response(body.subarray(range.start, range.end + 1), { status: 206, headers });
-    }
-    headers["content-length"] = String(body.byteLength);
-    return new Response(body, { headers });
-  }
+  const headers = segmentHeaders(read.contentType, "MISS");
+  if (o.rangeHeader) return rangeResponse(new Blob([await awaitShared(read.complete)]), o.rangeHeader, headers);
   if (read.length === undefined) return new Response(read.stream(), { headers });
   // A plain ReadableStream body goes out chunked; FixedLengthStream keeps the known Content-Length.
   const sized = new FixedLengthStream(read.length);
@@ -49,10 +35,54 @@ export async function playbackResponse(read: Extract<CacheRead, { ok: true }>, o
   return new Response(sized.readable, { headers });
 }
 
-/** The whole body, waited for on this request's own timers (see await-shared.ts). */
-export function wholeBody(read: Extract<CacheRead, { ok: true }>): Promise<Uint8Array> {
-  // A hit has its body in hand: waiting on a timer here cost every cache hit 2 ms.
-  return read.body ? Promise.resolve(read.body) : awaitShared(read.complete);
+const SEGMENT_CACHE_CONTROL = "public, max-age=86400, immutable";
+
+function playlistCacheControl(expiresAt: number, now: number): string {
+  return `public, max-age=${Math.max(0, Math.floor((expiresAt - now) / 1000))}`;
+}
+
+/** A hit, answered from the stored Blob: the body goes out without being copied, and without a promise. */
+function storedResponse(read: StoredRead, o: RespondOptions): Response {
+  if (o.playlist) {
+    return new Response(read.body, {
+      headers: { ...PLAYBACK_CORS, "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
+    });
+  }
+  if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read.contentType, "HIT"));
+  let headers = segmentHitHeaders.get(read.body);
+  if (!headers) {
+    headers = new Headers({ ...segmentHeaders(read.contentType, "HIT"), "content-length": String(read.length) });
+    segmentHitHeaders.set(read.body, headers);
+  }
+  return new Response(read.body, { headers });
+}
+
+// A whole-segment hit has the same headers every time: built once per stored body, copied by each Response
+// (cheaper than a Response converting a fresh object of seven headers).
+const segmentHitHeaders = new WeakMap<Blob, Headers>();
+
+function segmentHeaders(contentType: string, cache: "HIT" | "MISS"): Record<string, string> {
+  return { ...PLAYBACK_CORS, "content-type": contentType, "x-cache": cache, "cache-control": SEGMENT_CACHE_CONTROL, "accept-ranges": "bytes" };
+}
+
+/** A segment with a Range header: 206 with the slice, 416, or the whole body for a range we do not serve. */
+function rangeResponse(body: Blob, rangeHeader: string, headers: Record<string, string>): Response {
+  const range = parseRange(rangeHeader, body.size);
+  if (range === "unsatisfiable") {
+    return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.size}` } });
+  }
+  if (range) {
+    headers["content-range"] = `bytes ${range.start}-${range.end}/${body.size}`;
+    headers["content-length"] = String(range.end - range.start + 1);
+    return new Response(body.slice(range.start, range.end + 1), { status: 206, headers });
+  }
+  headers["content-length"] = String(body.size);
+  return new Response(body, { headers });
+}
+
+/** The whole body as bytes, for code that rewrites it; a miss waits on this request's own timers (see await-shared.ts). */
+export async function wholeBody(read: StoredRead | StreamingRead): Promise<Uint8Array> {
+  return read.hit ? new Uint8Array(await read.body.arrayBuffer()) : awaitShared(read.complete);
 }
 
 /** CORS preflight for players that send Range from another origin. */

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { DomainError } from "../../shared/errors";
 import { isPlaylistKey } from "../../shared/origin-fetch";
 import { VerifiedTokenCache } from "../../shared/playback-token";
-import { PullThroughCache, type CacheRead, type UpstreamResult } from "../../shared/pull-through-cache";
+import { PullThroughCache, storedRead, type CacheRead, type UpstreamResult } from "../../shared/pull-through-cache";
 import { fromPlayKey, PlayKeyError } from "../../hls/paths";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
@@ -47,9 +47,7 @@ export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
   const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
 
   const stored = l0.peek(cacheKey, now);
-  const read: CacheRead = stored
-    ? { ok: true, hit: true, contentType: stored.contentType, length: stored.size, expiresAt: stored.expiresAt, body: stored.body, stream: () => single(stored.body), complete: Promise.resolve(stored.body) }
-    : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
+  const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
   const report = sessionWatch.record(c.env, claims.e, claims.s, read.length ?? 0, now);
   if (report) c.executionCtx.waitUntil(report);
