@@ -1,4 +1,5 @@
-// The edge app: mounts one sub-app per resource, the playback path, the OpenAPI document and the error handler.
+// The edge app: mounts one sub-app per resource, the playback path, the OpenAPI document and the error handler;
+// and the worker's fetch entry, which sends playback requests to the playback path before Hono.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -38,7 +39,9 @@ export function createApp() {
     }),
   );
 
-  app.get("/play/*", servePlayback);
+  // Requests under /play/ arrive here only if the fetch entry passed them on (see createFetch); the routes stay so
+  // the paths and methods Hono answers are the same either way.
+  app.get("/play/*", (c) => servePlayback(c.req.raw, c.env, c.executionCtx, c.var.config));
   app.options("/play/*", () => playbackPreflight());
 
   app.route("/", health);
@@ -60,17 +63,56 @@ export function createApp() {
   });
 
   app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
-  app.onError((err) => {
-    if (err instanceof DomainError) return failureResponse(err.failure);
-    if (err instanceof HTTPException && err.status < 500) {
-      // Hono raises these for unparseable JSON bodies and the like: the client's mistake, said plainly.
-      return failureResponse({ code: "invalid_request", message: err.message || "The request is not valid." });
-    }
-    console.error("unhandled error", err);
-    return new Response(JSON.stringify({ error: { code: "internal", message: "Something went wrong on our side." } }), {
-      status: 500,
-      headers: { "content-type": "application/json; charset=utf-8" },
-    });
-  });
+  app.onError(errorResponse);
   return app;
+}
+
+/** The one error handler: domain failures as rendered by failureResponse, anything else a 500 without details. */
+function errorResponse(err: unknown): Response {
+  if (err instanceof DomainError) return failureResponse(err.failure);
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono raises these for unparseable JSON bodies and the like: the client's mistake, said plainly.
+    return failureResponse({ code: "invalid_request", message: err.message || "The request is not valid." });
+  }
+  console.error("unhandled error", err);
+  return new Response(JSON.stringify({ error: { code: "internal", message: "Something went wrong on our side." } }), {
+    status: 500,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
+}
+
+/**
+ * The edge worker's fetch handler. GET, HEAD and OPTIONS under /play/ go straight to the playback path:
+ * through Hono, building its per-request Context (dozens of bound closures) and running the middleware
+ * chain cost a segment hit more than the rest of the path together. Everything else goes to `app`.
+ * Responses are the same either way: the same handler, the same error rendering, HEAD as GET without a body.
+ */
+export function createFetch(app: ReturnType<typeof createApp>): ExportedHandlerFetchHandler<Env> {
+  return (request, env, ctx) => {
+    if (!isPlayPath(request.url)) return app.fetch(request, env, ctx);
+    switch (request.method) {
+      case "GET":
+        return play(request, env, ctx);
+      case "HEAD":
+        return play(request, env, ctx).then((res) => new Response(null, res));
+      case "OPTIONS":
+        return playbackPreflight();
+      default:
+        return app.fetch(request, env, ctx);
+    }
+  };
+}
+
+async function play(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  try {
+    return await servePlayback(request, env, ctx, edgeConfig(env));
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** Whether a URL's path starts with /play/ (checked on the raw URL, as parsePlayUrl reads it). */
+function isPlayPath(url: string): boolean {
+  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
+  return pathStart >= 0 && url.startsWith("/play/", pathStart);
 }

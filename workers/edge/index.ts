@@ -1,7 +1,10 @@
-// Edge worker entry: the Hono app, plus the Durable Object classes this worker hosts.
-import { createApp } from "./app";
+// Edge worker entry: the fetch handler (playback path, then the Hono app), plus the Durable Object classes this worker hosts.
+import { createApp, createFetch } from "./app";
 
-export default createApp();
+/** The Hono app behind the fetch handler; its `routes` list every API path (test/workers/accounts/openapi.test.ts). */
+export const app = createApp();
+
+export default { fetch: createFetch(app) } satisfies ExportedHandler<Env>;
 export { OriginShield } from "../../durable-objects/origin-shield";
 export { AttemptLimiter } from "../../durable-objects/attempt-limiter";
 export { LoginRegistry } from "../../durable-objects/login-registry";

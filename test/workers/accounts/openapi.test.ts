@@ -2,7 +2,7 @@
 // (Validation against the OpenAPI 3.1 JSON Schema runs in Node, in test/platform/viewer-flow.test.ts.)
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import worker from "../../../workers/edge/index";
+import { app } from "../../../workers/edge/index";
 
 interface OpenApiDoc {
   openapi: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 }, 60_000);
 
 function servedRoutes(): string[] {
-  const routes = worker.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, "{$1}")}`);
+  const routes = app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, "{$1}")}`);
   return [...new Set(routes)].sort();
 }
 

@@ -1,5 +1,4 @@
 // The edge's playback path: token check, L0 (isolate memory) → L1 (Cache API) → origin shield.
-import type { Context } from "hono";
 import { DomainError } from "../../shared/errors";
 import { isPlaylistKey } from "../../shared/origin-fetch";
 import { VerifiedTokenCache } from "../../shared/playback-token";
@@ -8,7 +7,7 @@ import { fromPlayKey, PlayKeyError } from "../../hls/paths";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
 import { originShield } from "../../../durable-objects/origin-shield.client";
-import type { EdgeEnv } from "../types";
+import type { EdgeConfig } from "../config";
 import { parsePlayUrl } from "../../shared/play-request";
 import { playbackResponse } from "../../shared/playback-response";
 import { sessionWatch } from "../admission/session-watch";
@@ -22,44 +21,56 @@ const SEGMENT_TTL_MS = 10 * 60_000;
 const L1_ORIGIN = "https://l1.balancer.internal";
 
 
-/** GET/HEAD /play/<token>/<key>: every playlist, segment, key and init section a player asks for. */
-export async function servePlayback(c: Context<EdgeEnv>): Promise<Response> {
-  const path = parsePlayUrl(c.req.url);
+/**
+ * GET /play/<token>/<key>: every playlist, segment, key and init section a player asks for. Called
+ * straight from the worker's fetch entry (workers/edge/app.ts), not through Hono: a segment hit must
+ * cost as little as the runtime allows. Failures are thrown as DomainError, like every route's.
+ */
+export async function servePlayback(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">, cfg: EdgeConfig): Promise<Response> {
+  const path = parsePlayUrl(request.url);
   if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
-  const cfg = c.var.config;
   const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
   if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
   const claims = verified.claims;
   // Stadium nodes: the steering manifest is per viewer and never cached here (workers/edge/playback/steering.ts).
-  if (isSteeringKey(path.key)) return serveSteering(c, claims);
+  if (isSteeringKey(path.key)) return serveSteering(env, claims);
 
   const playlist = isPlaylistKey(path.key);
   const now = Date.now();
   // A session whose lease ended (or that was released) gets 410 at its next playlist reload.
   if (playlist && sessionWatch.hasEnded(claims.s, now)) throw new DomainError({ code: "session_expired" });
 
-  const channel = await catalogStore(c.env.CATALOG).getChannel(claims.e, claims.c);
+  const channel = await catalogStore(env.CATALOG).getChannel(claims.e, claims.c);
   if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
 
-  const capped = claims.b !== undefined && path.key === "index.m3u8" ? { maxBandwidth: claims.b } : undefined;
-  const steering = await steeringVariant(c, claims, path.key);
-  const variant: PlaylistVariant | undefined = steering ? { ...capped, steering } : capped;
-  const cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
+  // Only the multivariant playlist has per-viewer variants (bandwidth cap, steering tag).
+  let variant: PlaylistVariant | undefined;
+  let cacheKey: string;
+  if (path.key === "index.m3u8") {
+    const capped = claims.b !== undefined ? { maxBandwidth: claims.b } : undefined;
+    const steering = await steeringVariant(request, env, claims, path.key);
+    variant = steering ? { ...capped, steering } : capped;
+    cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
+  } else {
+    cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${path.key}`;
+  }
 
   const stored = l0.peek(cacheKey, now);
-  const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(c, channel, path.key, cacheKey, playlist, variant));
+  const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(env, ctx, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
-  const report = sessionWatch.record(c.env, claims.e, claims.s, read.length ?? 0, now);
-  if (report) c.executionCtx.waitUntil(report);
+  const report = sessionWatch.record(env, claims.e, claims.s, read.length ?? 0, now);
+  if (report) ctx.waitUntil(report);
   if (playlist) {
-    const personal = await personalPlaylist(c, claims, path.token, path.key, read, now);
+    const personal = await personalPlaylist(request, env, claims, path.token, path.key, read, now);
     if (personal) return personal;
   }
-  return playbackResponse(read, { playlist, rangeHeader: c.req.header("range"), now, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+  // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
+  return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
 }
 
 async function load(
-  c: Context<EdgeEnv>,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
   channel: Channel,
   key: string,
   cacheKey: string,
@@ -80,7 +91,7 @@ async function load(
       return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS };
     }
   }
-  const reply = await originShield(c.env, channel.eventId, channel.id).get({
+  const reply = await originShield(env, channel.eventId, channel.id).get({
     origin,
     originVersion: `${channel.originUrl} ${channel.updatedAt}`,
     key,
@@ -93,7 +104,7 @@ async function load(
       return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(new TextEncoder().encode(reply.text)), ttlMs: reply.ttlMs };
     case "bytes": {
       const [mine, forL1] = reply.body.tee();
-      c.executionCtx.waitUntil(
+      ctx.waitUntil(
         caches.default
           .put(l1Key, new Response(forL1, { headers: { "content-type": reply.contentType, "cache-control": "public, max-age=600" } }))
           .catch(() => {}),

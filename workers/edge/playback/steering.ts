@@ -1,7 +1,6 @@
 // Switching between stadium nodes and the internet edge: the steering manifest (steering.json), the
 // multivariant's node pathways, and per-reload media playlists for players without Content Steering.
 // See docs/stadium-nodes.md for the decisions (pathway per node incarnation, explicit node variants).
-import type { Context } from "hono";
 import type { SteeringOptions } from "../../hls/rewrite";
 import { addNodePathways, absolutizeUris, setInitialPathway } from "../../hls/pathways";
 import { STEERING_KEY } from "../../hls/paths";
@@ -12,7 +11,6 @@ import { awaitShared } from "../../shared/await-shared";
 import { PLAYBACK_CORS, wholeBody } from "../../shared/playback-response";
 import type { DirectoryEntry, LegacyView, RouteView } from "../../../durable-objects/pull-zone-directory";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
-import type { EdgeEnv } from "../types";
 
 /** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */
 export const EDGE_PATHWAY = "edge";
@@ -69,14 +67,14 @@ export function isSteeringKey(key: string): boolean {
 }
 
 /** GET /play/<token>/steering.json: one directory call per reload, and never 429 (hls.js stops polling on it). */
-export async function serveSteering(c: Context<EdgeEnv>, claims: PlaybackClaims): Promise<Response> {
+export async function serveSteering(env: Env, claims: PlaybackClaims): Promise<Response> {
   let manifest: SteeringManifest;
   try {
-    manifest = buildSteeringManifest(await pullZoneDirectory(c.env, claims.e).route(claims.s), steeringTtl(c.env));
+    manifest = buildSteeringManifest(await pullZoneDirectory(env, claims.e).route(claims.s), steeringTtl(env));
   } catch (err) {
     // The directory is unreachable: the edge is always a safe answer, and polling goes on.
     console.error("steering: directory unavailable", err);
-    manifest = { VERSION: 1, TTL: steeringTtl(c.env), "PATHWAY-PRIORITY": [EDGE_PATHWAY] };
+    manifest = { VERSION: 1, TTL: steeringTtl(env), "PATHWAY-PRIORITY": [EDGE_PATHWAY] };
   }
   return new Response(JSON.stringify(manifest), {
     headers: { ...PLAYBACK_CORS, "content-type": "application/json", "cache-control": "private, no-store" },
@@ -86,19 +84,19 @@ export async function serveSteering(c: Context<EdgeEnv>, claims: PlaybackClaims)
 // Per-request route of a multivariant request, looked up once and used twice (variant choice, personalisation).
 const routes = new WeakMap<Request, Promise<RouteView | null>>();
 
-function multivariantRoute(c: Context<EdgeEnv>, claims: PlaybackClaims): Promise<RouteView | null> {
-  let p = routes.get(c.req.raw);
+function multivariantRoute(request: Request, env: Env, claims: PlaybackClaims): Promise<RouteView | null> {
+  let p = routes.get(request);
   if (!p) {
     p = (async () => {
       // Events without nodes (most of them) cost no call per viewer: the isolate's copy says so.
-      const view = await awaitShared(legacyView(c, claims.e, Date.now()));
+      const view = await awaitShared(legacyView(env, claims.e, Date.now()));
       if (!view || view.nodes.length === 0) return null;
-      return pullZoneDirectory(c.env, claims.e).route(claims.s);
+      return pullZoneDirectory(env, claims.e).route(claims.s);
     })().catch((err) => {
       console.error("steering: directory unavailable", err);
       return null;
     });
-    routes.set(c.req.raw, p);
+    routes.set(request, p);
   }
   return p;
 }
@@ -107,9 +105,9 @@ function multivariantRoute(c: Context<EdgeEnv>, claims: PlaybackClaims): Promise
  * The shield variant of a multivariant request: the platform's steering tag when the event has healthy
  * nodes and the viewer's player steers. Nodes' own requests and viewers without steering get none.
  */
-export async function steeringVariant(c: Context<EdgeEnv>, claims: PlaybackClaims, key: string): Promise<SteeringOptions | undefined> {
-  if (key !== "index.m3u8" || c.req.header(NODE_HEADER)) return undefined;
-  const route = await multivariantRoute(c, claims);
+export async function steeringVariant(request: Request, env: Env, claims: PlaybackClaims, key: string): Promise<SteeringOptions | undefined> {
+  if (key !== "index.m3u8" || request.headers.get(NODE_HEADER)) return undefined;
+  const route = await multivariantRoute(request, env, claims);
   if (!route || route.nodes.length === 0 || route.choice?.steering === false) return undefined;
   return { serverUri: STEERING_KEY, pathwayId: EDGE_PATHWAY };
 }
@@ -119,11 +117,11 @@ export async function steeringVariant(c: Context<EdgeEnv>, claims: PlaybackClaim
 // the call may belong to another request.
 const legacyViews = new Map<string, { at: number; view: Promise<LegacyView | null> }>();
 
-function legacyView(c: Context<EdgeEnv>, eventId: string, now: number): Promise<LegacyView | null> {
+function legacyView(env: Env, eventId: string, now: number): Promise<LegacyView | null> {
   const hit = legacyViews.get(eventId);
   if (hit && now - hit.at < LEGACY_VIEW_MS) return hit.view;
   if (legacyViews.size > 1000) legacyViews.clear();
-  const view = pullZoneDirectory(c.env, eventId)
+  const view = pullZoneDirectory(env, eventId)
     .legacyView(now)
     .catch(() => null);
   legacyViews.set(eventId, { at: now, view });
@@ -137,17 +135,18 @@ function legacyView(c: Context<EdgeEnv>, eventId: string, now: number): Promise<
  * is private to the viewer.
  */
 export async function personalPlaylist(
-  c: Context<EdgeEnv>,
+  request: Request,
+  env: Env,
   claims: PlaybackClaims,
   token: string,
   key: string,
   read: Extract<CacheRead, { ok: true }>,
   now: number,
 ): Promise<Response | null> {
-  if (c.req.header(NODE_HEADER)) return null;
+  if (request.headers.get(NODE_HEADER)) return null;
   let text: string | null = null;
   if (key === "index.m3u8") {
-    const route = await multivariantRoute(c, claims);
+    const route = await multivariantRoute(request, env, claims);
     if (!route || route.nodes.length === 0 || route.choice?.steering === false) return null;
     const shared = new TextDecoder().decode(await wholeBody(read));
     if (!shared.includes("#EXT-X-CONTENT-STEERING:")) return null;
@@ -159,7 +158,7 @@ export async function personalPlaylist(
     // Start on the node at once, so the first segments already come from the venue.
     if (node) text = setInitialPathway(text, incarnationPathway(node));
   } else {
-    const view = await awaitShared(legacyView(c, claims.e, now));
+    const view = await awaitShared(legacyView(env, claims.e, now));
     const nodeId = view?.legacy[claims.s];
     const node = nodeId ? view!.nodes.find((n) => n.id === nodeId) : undefined;
     if (!node) return null;
