@@ -16,6 +16,7 @@ import { percentile, timedGet } from "./lib/net";
 import { findNginx, startNginx } from "./lib/nginx";
 import { markdownTable, num, ratio, type Row } from "./lib/table";
 import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
+import { startCacheNode } from "../scripts/lib/cache-node";
 
 /**
  * Throughput rows (a, b) run each target for LOAD_SECONDS, ROUNDS times, interleaved (edge, bare,
@@ -124,7 +125,13 @@ async function main(): Promise<void> {
 
   const bare = await startBareWorker();
   const nginx = nginxBin ? await startNginx(nginxBin, originPort) : null;
-  log(`edge ${p.edgeUrl}, origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}`);
+  // A stadium node in front of the edge: the same cache code on workerd, without the static-assets
+  // router that Workers puts in front of a worker with [assets] (the edge has the pages; a node has none).
+  const node = ROWS.has("a")
+    ? await startCacheNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, secret: p.pullZoneSecret, eventIds: ["demo"] })
+    : null;
+  if (node) onCleanup("cache node", () => node.stop());
+  log(`edge ${p.edgeUrl}, origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}${node ? `, stadium node ${node.url}` : ""}`);
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -138,20 +145,26 @@ async function main(): Promise<void> {
   for (const size of ROWS.has("a") ? SIZES : []) {
     const edgeUrl = `${await playBase(size.channel)}seg-${freshMsn()}.bin`;
     await warmHit(edgeUrl, "x-cache", size.bytes);
+    const nodeUrl = node ? node.url + edgeUrl.slice(p.edgeUrl.length) : null;
+    if (nodeUrl) await warmHit(nodeUrl, "x-cache", size.bytes);
     const bareUrl = `${bare.url}/${size.bytes}`;
     await warmHit(bareUrl, "x-cache", size.bytes);
     const nginxUrl = nginx ? `${nginx.url}/synthetic/${size.bytes}/seg-${freshMsn()}.bin` : null;
     if (nginxUrl) await warmHit(nginxUrl, "x-cache-status", size.bytes);
 
-    log(`(a) ${size.label} segment hits: edge, nginx and bare worker, ${ROUNDS} interleaved rounds…`);
-    const { results: r, rounds } = await interleaved(load, { edge: edgeUrl, bare: bareUrl, ...(nginxUrl ? { nginx: nginxUrl } : {}) });
+    log(`(a) ${size.label} segment hits: edge, stadium node, nginx and bare worker, ${ROUNDS} interleaved rounds…`);
+    const { results: r, rounds } = await interleaved(load, { edge: edgeUrl, ...(nodeUrl ? { node: nodeUrl } : {}), bare: bareUrl, ...(nginxUrl ? { nginx: nginxUrl } : {}) });
     notes.push(`(a) ${size.label} req/s per round: ${rounds}.`);
     await assertHit(edgeUrl, "x-cache");
     if (nginxUrl) await assertHit(nginxUrl, "x-cache-status");
 
     throughputRows(`(a) ${size.label} segment, cache hit, ${CONNECTIONS} conns`, r.edge!, r.nginx ?? null);
+    if (r.node) throughputRows(`(a) ${size.label} segment, cache hit on a stadium node (no assets router), ${CONNECTIONS} conns`, r.node, r.nginx ?? null);
     throughputRows(`baseline: bare worker returning ${size.label} from isolate memory`, r.bare!, r.nginx ?? null, false);
-    notes.push(`At ${size.label} the edge's full hit path reaches ${(r.edge!.reqPerSec / r.bare!.reqPerSec).toFixed(2)}× of the bare worker's req/s.`);
+    notes.push(
+      `At ${size.label} the edge's full hit path reaches ${(r.edge!.reqPerSec / r.bare!.reqPerSec).toFixed(2)}× of the bare worker's req/s` +
+        (r.node ? `, a stadium node's ${(r.node.reqPerSec / r.bare!.reqPerSec).toFixed(2)}×.` : "."),
+    );
   }
 
   // (b) The 2,000-segment live media playlist, served within its TTL.

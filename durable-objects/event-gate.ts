@@ -54,8 +54,8 @@ const SCHEMA = [
 export class EventGate extends DurableObject<Env> {
   private readonly model: AdmissionModel;
   private armedAt: number | null = null;
-  /** Report calls received since the object started (what a steady viewer costs the gate; operator stats). */
-  private readonly reportCalls = { edge: 0, node: 0 };
+  /** Report calls received (what steady viewers cost the gate; operator stats), kept across restarts. */
+  private reportCalls = { edge: 0, node: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -96,6 +96,7 @@ export class EventGate extends DurableObject<Env> {
   /** An edge's or node's batch: renews the reported leases and counts the bytes. */
   async report(input: ReportInput): Promise<ReportResult> {
     this.reportCalls[input.source === "node" ? "node" : "edge"]++;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('report_calls', ?)", JSON.stringify(this.reportCalls));
     const now = input.now ?? Date.now();
     this.model.reportEgress({ source: input.source, bytes: input.bytes, now });
     const { ended } = this.model.activity({ sessionIds: input.activeSessionIds, now });
@@ -120,7 +121,7 @@ export class EventGate extends DurableObject<Env> {
     return this.model.getOverload();
   }
 
-  /** The model's figures, plus the report calls this object received since it last started. */
+  /** The model's figures, plus the report calls this object has received. */
   async snapshot(now = Date.now()): Promise<AdmissionSnapshot & { reportCalls: { edge: number; node: number } }> {
     const result = this.model.snapshot(now);
     await this.commit();
@@ -138,6 +139,11 @@ export class EventGate extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     for (const statement of SCHEMA) sql.exec(statement);
     const meta = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
+    const calls = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'report_calls'").toArray()[0];
+    if (calls) {
+      const saved = JSON.parse(calls.v) as Partial<{ edge: number; node: number }>;
+      this.reportCalls = { edge: saved.edge ?? 0, node: saved.node ?? 0 };
+    }
     const sessions = sql
       .exec<{ id: string; channelId: string; ticket: string | null; grantedAt: number; lastSeen: number; maxBandwidth: number | null; costBps: number }>(
         "SELECT id, channel_id AS channelId, ticket, granted_at AS grantedAt, last_seen AS lastSeen, max_bandwidth AS maxBandwidth, cost_bps AS costBps FROM sessions",

@@ -29,6 +29,15 @@ describe("EventGate storage", () => {
     expect(await gate.admit({ ticket: q1.ticket, channelId: "main", now: now + 1000 })).toMatchObject({ status: "granted" });
   });
 
+  it("keeps counting report calls across an eviction, so operator stats show what viewers cost it", async () => {
+    const gate = eventGate(env, `storage-${crypto.randomUUID()}`);
+    await gate.report({ activeSessionIds: [], bytes: 10, source: "edge" });
+    await gate.report({ activeSessionIds: [], bytes: 10, source: "node" });
+    await evictDurableObject(gate);
+    await gate.report({ activeSessionIds: [], bytes: 10, source: "edge" });
+    expect((await gate.snapshot()).reportCalls).toEqual({ edge: 2, node: 1 });
+  });
+
   it("remembers an ended session across an eviction, so its playback links keep answering expired", async () => {
     const gate = eventGate(env, `storage-${crypto.randomUUID()}`);
     const a = await gate.admit({ channelId: "main" });

@@ -31,7 +31,7 @@ const StatsSchema = z
     limits: z.object({ maxSessions: z.number().optional(), maxEgressMbps: z.number().optional(), leaseSeconds: z.number() }),
     gateReportCalls: z
       .object({ edge: z.number().int(), node: z.number().int() })
-      .openapi({ description: "Activity reports the event's admission object received from edges and from stadium node heartbeats since it last started" }),
+      .openapi({ description: "Activity reports the event's admission object has received from edges and from stadium node heartbeats" }),
   })
   .openapi("EventStats");
 
