@@ -124,11 +124,21 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
         activeSessionsByEvent: s.sessionsByEvent,
       }),
     });
-    await res.body?.cancel();
     if (res.status === 200) {
       reportedBytes = s.bytesServed;
       reportedUntil = s.at;
-    }
+      // Sessions the platform says are over (released, lease expired): the node refuses their next playlist.
+      const answer = (await res.json().catch(() => ({}))) as { endedSessionIds?: unknown };
+      const ended = Array.isArray(answer.endedSessionIds) ? answer.endedSessionIds.filter((id) => typeof id === "string") : [];
+      if (ended.length > 0) {
+        const told = await fetch(`${worker.url}/_node/ended`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${statsKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ sessionIds: ended }),
+        });
+        await told.body?.cancel();
+      }
+    } else await res.body?.cancel();
     // The registry forgot the node (an operator removed it): announce it again. A 401 means another
     // process registered this id since; fighting it would flap, so this one only says so.
     if (res.status === 404) {

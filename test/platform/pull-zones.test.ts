@@ -187,6 +187,56 @@ describe("leases of viewers who watch through a node", () => {
     expect(status).toBe(410);
   });
 
+  it("refuses the next playlist of a session released at the platform while it watches through the node", async () => {
+    const v = await openChannel(p, "main");
+    const other = await openChannel(p, "main");
+    const nodePlaylist = (t: string) => fetch(`${node.url}/play/${t}/index.m3u8`);
+    expect((await nodePlaylist(v.token)).status).toBe(200);
+    expect((await nodePlaylist(other.token)).status).toBe(200);
+    const released = await fetch(`${p.edgeUrl}/api/v1/sessions/${v.sessionId}`, { method: "DELETE", headers: { authorization: `Bearer ${v.token}` } });
+    expect(released.status).toBe(204);
+    // The released viewer keeps reloading; the node names it in its next heartbeat (every 1 s here), and
+    // the answer says it is over.
+    for (let i = 0; i < 5; i++) {
+      await (await nodePlaylist(v.token)).arrayBuffer();
+      await sleep(500);
+    }
+    // Refused by the node itself, not by the platform behind it: right after another viewer got the
+    // node's copy of the multivariant with seconds of freshness left, the released viewer's request is a hit.
+    let refused = false;
+    for (let attempt = 0; attempt < 30 && !refused; attempt++) {
+      const fill = await nodePlaylist(other.token);
+      await fill.arrayBuffer();
+      expect(fill.status).toBe(200);
+      if (Number(/max-age=(\d+)/.exec(fill.headers.get("cache-control") ?? "")?.[1] ?? 0) < 2) {
+        await sleep(300);
+        continue;
+      }
+      const res = await nodePlaylist(v.token);
+      await res.arrayBuffer();
+      expect(res.status).toBe(410);
+      refused = true;
+    }
+    expect(refused).toBe(true);
+  });
+
+  it("answers a heartbeat with the sessions it named that are over", async () => {
+    const reg = await register(p, { id: "ended-node", name: "Ended", baseUrl: "http://127.0.0.1:9", eventIds: ["demo"] });
+    const { nodeKey } = (await reg.json()) as { nodeKey: string };
+    const gone = await openChannel(p, "main");
+    const playing = await openChannel(p, "main");
+    expect((await fetch(`${p.edgeUrl}/api/v1/sessions/${gone.sessionId}`, { method: "DELETE", headers: { authorization: `Bearer ${gone.token}` } })).status).toBe(204);
+    const res = await heartbeat(p, "ended-node", nodeKey, { activeViewers: 2, egressBytes: 0, activeSessionsByEvent: { demo: [gone.sessionId, playing.sessionId] } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { endedSessionIds: string[] }).endedSessionIds).toEqual([gone.sessionId]);
+  });
+
+  it("refuses the node's own routes without its stats key", async () => {
+    expect((await fetch(`${node.url}/_node/stats`)).status).toBe(401);
+    const res = await fetch(`${node.url}/_node/ended`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionIds: ["ses_x"] }) });
+    expect(res.status).toBe(401);
+  });
+
   it("refuses a heartbeat naming more than 50,000 sessions with 400, changing nothing", async () => {
     const reg = await register(p, { id: "flood-node", name: "Flood", baseUrl: "http://127.0.0.1:9", eventIds: ["demo"] });
     const { nodeKey } = (await reg.json()) as { nodeKey: string };

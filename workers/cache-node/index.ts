@@ -13,6 +13,7 @@ import { parsePlayUrl } from "../shared/play-request";
 import { NODE_HEADER } from "../shared/node-header";
 import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
+import { EndedSessions } from "../shared/ended-sessions";
 
 type NodeEnv = { Bindings: CacheNodeBindings; Variables: { config: CacheNodeConfig } };
 
@@ -20,6 +21,8 @@ type NodeEnv = { Bindings: CacheNodeBindings; Variables: { config: CacheNodeConf
 const tokens = new VerifiedTokenCache();
 let cache: PullThroughCache | null = null;
 const counters = new NodeCounters();
+/** Sessions the platform said are over (heartbeat answers): their playlists get 410, as at the edge. */
+const ended = new EndedSessions();
 const SEGMENT_TTL_MS = 10 * 60_000;
 
 const app = new Hono<NodeEnv>();
@@ -34,13 +37,28 @@ app.get("/ping", (c) => {
   return c.json({ id: cfg.id, eventIds: cfg.eventIds, status: "ok" }, 200, { ...PLAYBACK_CORS, "cache-control": "no-store" });
 });
 
-app.get("/_node/stats", async (c) => {
-  const header = c.req.header("authorization") ?? "";
-  if (!header.startsWith("Bearer ") || !(await timingSafeEqualText(header.slice(7), c.var.config.statsKey))) {
-    throw new DomainError({ code: "unauthenticated", message: "The node's stats need its stats key." });
+/** The launcher's own routes need the stats key, which never leaves the box. */
+async function requireStatsKey(header: string | undefined, statsKey: string): Promise<void> {
+  if (!header?.startsWith("Bearer ") || !(await timingSafeEqualText(header.slice(7), statsKey))) {
+    throw new DomainError({ code: "unauthenticated", message: "The node's own routes need its stats key." });
   }
+}
+
+app.get("/_node/stats", async (c) => {
+  await requireStatsKey(c.req.header("authorization"), c.var.config.statsKey);
   const since = Number(c.req.query("since"));
   return c.json(counters.snapshot(Date.now(), cache, Number.isFinite(since) ? since : undefined), 200, { "cache-control": "no-store" });
+});
+
+// The launcher passes on the sessions a heartbeat answer said are over.
+app.post("/_node/ended", async (c) => {
+  await requireStatsKey(c.req.header("authorization"), c.var.config.statsKey);
+  const body = (await c.req.json().catch(() => null)) as { sessionIds?: unknown } | null;
+  const ids = Array.isArray(body?.sessionIds) ? body.sessionIds.filter((id): id is string => typeof id === "string") : null;
+  if (!ids) throw new DomainError({ code: "invalid_request", message: "Expected { sessionIds: string[] }." });
+  const now = Date.now();
+  for (const id of ids) ended.mark(id, now);
+  return c.body(null, 204);
 });
 
 app.options("/play/*", () => playbackPreflight());
@@ -54,6 +72,9 @@ app.get("/play/*", async (c) => {
   const claims = verified.claims;
   if (!cfg.eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
   const now = Date.now();
+  const playlist = isPlaylistKey(path.key);
+  // A released or expired session is refused at its next playlist reload, as at the edge.
+  if (playlist && ended.has(claims.s, now)) throw new DomainError({ code: "session_expired" });
   counters.viewer(claims.s, claims.e, now);
 
   // The steering manifest is per viewer and decided by the platform: passed through, never cached.
@@ -62,7 +83,6 @@ app.get("/play/*", async (c) => {
     return new Response(res.body, { status: res.status, headers: res.headers });
   }
 
-  const playlist = isPlaylistKey(path.key);
   // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
   const cacheKey = `${claims.e}/${claims.c}/${claims.b !== undefined && path.key === "index.m3u8" ? `b${claims.b}/` : ""}${path.key}`;
   cache ??= new PullThroughCache({ maxBytes: cfg.cacheBytes, maxObjectBytes: 64 * 1024 * 1024 });

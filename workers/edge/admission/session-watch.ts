@@ -2,6 +2,7 @@
 // event and reports them to the event's gate now and then, and remembers which sessions have ended,
 // so no segment or playlist request makes a Durable Object round trip of its own.
 import { eventGate } from "../../../durable-objects/event-gate.client";
+import { EndedSessions } from "../../shared/ended-sessions";
 
 /**
  * Reports go out at most this often per event and isolate, and otherwise once per lease period (the
@@ -12,9 +13,6 @@ const MIN_REPORT_INTERVAL_MS = 2_000;
 const MAX_REPORT_INTERVAL_MS = 60_000;
 /** A busy event reports early once this many bytes are pending, so its egress figure stays current. */
 const EARLY_REPORT_BYTES = 64 * 1024 * 1024;
-/** How long an ended session is remembered locally (its token may still be presented meanwhile). */
-const ENDED_MEMORY_MS = 12 * 3600_000;
-const MAX_ENDED = 100_000;
 const MAX_SESSIONS_PER_REPORT = 10_000;
 
 interface Pending {
@@ -28,23 +26,16 @@ interface Pending {
 /** Per-isolate batching of admission activity. */
 export class SessionWatch {
   private readonly pending = new Map<string, Pending>();
-  private readonly ended = new Map<string, number>();
+  private readonly ended = new EndedSessions();
 
   /** True if the gate said this session is over (lease expired, released, or never granted). */
   hasEnded(sessionId: string, now: number): boolean {
-    const at = this.ended.get(sessionId);
-    if (at === undefined) return false;
-    if (now - at > ENDED_MEMORY_MS) {
-      this.ended.delete(sessionId);
-      return false;
-    }
-    return true;
+    return this.ended.has(sessionId, now);
   }
 
   /** Marks a session ended at once (after a DELETE on this isolate). */
   markEnded(sessionId: string, now: number): void {
-    if (this.ended.size >= MAX_ENDED) this.ended.clear();
-    this.ended.set(sessionId, now);
+    this.ended.mark(sessionId, now);
   }
 
   /**

@@ -124,7 +124,10 @@ pullZones.openapi(
     security: [{ nodeKey: [] }],
     request: { params: NodeParamsSchema, body: { ...json(HeartbeatSchema), required: true } },
     responses: {
-      200: { description: "Healthy until", ...json(z.object({ healthyUntil: z.string() })) },
+      200: {
+        description: "Healthy until; and which of the sessions it named are over (their next playlist request at the node gets 410)",
+        ...json(z.object({ healthyUntil: z.string(), endedSessionIds: z.array(z.string()) })),
+      },
       ...errorResponses(400, 401, 404),
     },
   }),
@@ -142,12 +145,19 @@ pullZones.openapi(
     const reports = result.eventIds
       .map((eventId) => ({ eventId, bytes: bytes.get(eventId) ?? 0, sessions: activeSessionsByEvent?.[eventId] ?? [] }))
       .filter((r) => r.bytes > 0 || r.sessions.length > 0);
-    c.executionCtx.waitUntil(
-      Promise.all(
-        reports.map((r) => eventGate(c.env, r.eventId).report({ activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })),
-      ).catch((err) => console.error("node report failed", err)),
+    // Awaited: the answer tells the node which of its viewers' sessions are over (released, expired).
+    const ended = await Promise.all(
+      reports.map((r) =>
+        eventGate(c.env, r.eventId)
+          .report({ activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })
+          .then((res) => res.expiredSessionIds)
+          .catch((err) => {
+            console.error("node report failed", r.eventId, String(err));
+            return [];
+          }),
+      ),
     );
-    return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString() }, 200);
+    return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString(), endedSessionIds: ended.flat() }, 200);
   },
 );
 
