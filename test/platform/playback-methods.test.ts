@@ -3,7 +3,7 @@
 // createFetch), so they are checked here against the running edge, and against a stadium node.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type RunningCacheNode } from "../support/cache-node";
-import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
 let node: RunningCacheNode;
@@ -73,3 +73,31 @@ for (const tier of ["edge", "stadium node"] as const) {
     });
   });
 }
+
+describe("egress of HEAD requests", () => {
+  /** A fresh event whose first playback request is `method`; its figures once the edge's report arrived. */
+  async function firstRequest(method: "GET" | "HEAD"): Promise<{ egressBps: number; reports: number }> {
+    const eventId = `egress-${method.toLowerCase()}-${Date.now()}`;
+    expect((await adminPut(p, `/admin/events/${eventId}`, { title: eventId, limits: {} })).status).toBe(200);
+    expect((await adminPut(p, `/admin/events/${eventId}/channels/main`, { title: "main", originUrl: `${p.originUrl}/live/main/index.m3u8`, paid: false })).status).toBe(200);
+    const v = await openChannel(p, "main", eventId);
+    const res = await fetch(v.playbackUrl, { method });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    // An event's first activity on an edge isolate is reported at once.
+    for (let i = 0; i < 50; i++) {
+      const stats = (await (await fetch(`${p.edgeUrl}/api/v1/admin/events/${eventId}/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } })).json()) as {
+        egressBps: number;
+        gateReportCalls: { edge: number };
+      };
+      if (stats.gateReportCalls.edge > 0) return { egressBps: stats.egressBps, reports: stats.gateReportCalls.edge };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the edge never reported");
+  }
+
+  it("counts a GET's body in the event's egress, and nothing for a HEAD", async () => {
+    expect((await firstRequest("GET")).egressBps).toBeGreaterThan(0);
+    expect((await firstRequest("HEAD")).egressBps).toBe(0);
+  });
+});

@@ -58,7 +58,8 @@ export async function servePlayback(request: Request, env: Env, ctx: Pick<Execut
   const stored = l0.peek(cacheKey, now);
   const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(env, ctx, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
-  const report = sessionWatch.record(env, claims.e, claims.s, read.length ?? 0, now);
+  // A HEAD sends no body: it renews the session but adds nothing to the event's egress.
+  const report = sessionWatch.record(env, claims.e, claims.s, request.method === "HEAD" ? 0 : (read.length ?? 0), now);
   if (report) ctx.waitUntil(report);
   if (playlist) {
     const personal = await personalPlaylist(request, env, claims, path.token, path.key, read, now);
@@ -100,8 +101,11 @@ async function load(
   switch (reply.type) {
     case "error":
       return { ok: false, failure: reply.failure, ttlMs: 500 };
-    case "playlist":
-      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(new TextEncoder().encode(reply.text)), ttlMs: reply.ttlMs };
+    case "playlist": {
+      // The length goes with it: the response carries Content-Length and the egress meter counts it.
+      const bytes = new TextEncoder().encode(reply.text);
+      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength };
+    }
     case "bytes": {
       const [mine, forL1] = reply.body.tee();
       ctx.waitUntil(
