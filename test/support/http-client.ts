@@ -11,18 +11,16 @@ import { Agent, RetryAgent, setGlobalDispatcher } from "undici";
 
 export const retried = { count: 0 };
 
+const RESEND_CODES = ["UND_ERR_SOCKET", "ECONNRESET"];
+
 setGlobalDispatcher(
   new RetryAgent(new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 }), {
-    methods: ["GET", "HEAD"],
+    // An answer with any status goes to the test as it came; only the function below decides resends.
     statusCodes: [],
-    errorCodes: ["UND_ERR_SOCKET", "ECONNRESET"],
-    maxRetries: 1,
-    minTimeout: 0,
-    timeoutFactor: 1,
-    retryAfter: false,
-    retry(err, { state }, callback) {
+    retry(err, { state, opts }, callback) {
       const code = (err as { code?: string }).code ?? "";
-      if (state.counter > 1 || !["UND_ERR_SOCKET", "ECONNRESET"].includes(code)) return callback(err);
+      const idempotent = opts.method === "GET" || opts.method === "HEAD";
+      if (state.counter > 1 || !idempotent || !RESEND_CODES.includes(code)) return callback(err);
       retried.count++;
       callback(null);
     },
