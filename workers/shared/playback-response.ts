@@ -27,12 +27,15 @@ export async function playbackResponse(read: StoredRead | StreamingRead, o: Resp
     });
   }
   const headers = segmentHeaders(read.contentType, "MISS");
+  // Arrived already (a crowd's later viewers, a fast origin): sent from the Blob, as a hit is.
+  const whole = read.completed();
+  if (whole) return o.rangeHeader ? rangeResponse(whole, o.rangeHeader, headers) : new Response(whole, { headers: { ...headers, "content-length": String(whole.size) } });
   if (o.rangeHeader) return rangeResponse(new Blob([await awaitShared(read.complete)]), o.rangeHeader, headers);
-  if (read.length === undefined) return new Response(read.stream(), { headers });
-  // A plain ReadableStream body goes out chunked; FixedLengthStream keeps the known Content-Length.
-  const sized = new FixedLengthStream(read.length);
-  o.waitUntil(read.stream().pipeTo(sized.writable).catch(() => {}));
-  return new Response(sized.readable, { headers });
+  // The body is written straight into the response's own stream: FixedLengthStream keeps a known
+  // Content-Length, IdentityTransformStream goes out chunked.
+  const { readable, writable } = read.length === undefined ? new IdentityTransformStream() : new FixedLengthStream(read.length);
+  o.waitUntil(read.writeTo(writable).catch(() => {}));
+  return new Response(readable, { headers });
 }
 
 const SEGMENT_CACHE_CONTROL = "public, max-age=86400, immutable";

@@ -44,6 +44,10 @@ export interface StreamingRead {
   length?: number;
   expiresAt: number;
   stream(): ReadableStream<Uint8Array>;
+  /** Writes the body, from byte 0, into `writable` as it arrives (see FanoutBody.writeTo). */
+  writeTo(writable: WritableStream<Uint8Array>): Promise<void>;
+  /** The whole body if it has arrived by now (a response can then be sent like a hit), else null. */
+  completed(): Blob | null;
   complete: Promise<Uint8Array>;
 }
 
@@ -111,6 +115,8 @@ export class PullThroughCache {
       length: result.length,
       expiresAt: now + result.ttlMs,
       stream: () => f.reader(),
+      writeTo: (writable) => f.writeTo(writable),
+      completed: () => f.blob,
       complete: f.complete,
     };
   }
@@ -139,7 +145,7 @@ export class PullThroughCache {
       (body) => {
         this.inflight.delete(key);
         const expiresAt = Date.now() + ttlMs;
-        if (ttlMs > 0) this.window.set(key, { body: new Blob([body]), contentType, size: body.byteLength, expiresAt }, expiresAt);
+        if (ttlMs > 0) this.window.set(key, { body: fanout.blob ?? new Blob([body]), contentType, size: body.byteLength, expiresAt }, expiresAt);
       },
       () => this.inflight.delete(key),
     );
