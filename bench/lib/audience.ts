@@ -1,7 +1,7 @@
 // Many viewers at once from this Node process: a crowd asking for one segment together (row c), and
 // viewers polling a live playlist every target duration (row d). Both are bounded in time.
 import { Agent } from "node:http";
-import { percentile, timedGet } from "./net";
+import { openConnection, percentile, timedGet } from "./net";
 
 /** A viewer who waits longer than this for one segment has given up; such a response counts as failed. */
 const CROWD_TIMEOUT_MS = 45_000;
@@ -16,31 +16,29 @@ export interface CrowdResult {
   firstError?: string;
 }
 
-/** `clients` GETs of `url` started together, each on its own connection (500 distinct viewers). */
+/**
+ * `clients` viewers of `url` (500 distinct viewers): each opens its own connection first, as a player
+ * holds one, then all send their GET at once; each is timed from its request to its last body byte.
+ */
 export async function crowd(url: string, clients: number, expectBytes: number): Promise<CrowdResult> {
-  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   let failures = 0;
   let firstError: string | undefined;
+  const failed = (err: unknown) => {
+    failures++;
+    firstError ??= String(err);
+    return NaN; // a failed viewer has no time to the full response
+  };
+  const connections = await Promise.all(Array.from({ length: clients }, () => openConnection(url, CROWD_TIMEOUT_MS).catch((err: unknown) => (failed(err), null))));
   const times = await Promise.all(
-    Array.from({ length: clients }, () =>
-      timedGet(url, { agent, timeoutMs: CROWD_TIMEOUT_MS }).then(
-        (r) => {
-          if (r.status !== 200 || r.bytes !== expectBytes) {
-            failures++;
-            firstError ??= `status ${r.status}, ${r.bytes} bytes`;
-            return NaN; // a wrong answer has no time to the full response
-          }
-          return r.ms;
-        },
-        (err: unknown) => {
-          failures++;
-          firstError ??= String(err);
-          return NaN;
-        },
-      ),
+    connections.map((c) =>
+      c === null
+        ? NaN
+        : c.get().then((r) => {
+            if (r.status !== 200 || r.bytes !== expectBytes) return failed(`status ${r.status}, ${r.bytes} bytes`);
+            return r.ms;
+          }, failed),
     ),
   );
-  agent.destroy();
   const ok = times.filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
   return { times: ok, medianMs: percentile(ok, 50), p95Ms: percentile(ok, 95), failures, firstError };
 }

@@ -1,4 +1,5 @@
-// The runtime's ceiling: bench/bare-worker.js on workerd through Miniflare, the same way the edge runs.
+// The runtime's ceiling: bench/bare-worker.js on workerd, on a socket straight into the worker, the way the
+// bench runs the edge and the stadium node.
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { join } from "node:path";
 import { onCleanup } from "./cleanup";
@@ -17,12 +18,14 @@ export async function startBareWorker(): Promise<RunningBare> {
     compatibilityDate: "2026-04-20", // the edge's date (wrangler.toml)
     host: "127.0.0.1",
     port: 0,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     cf: false,
     log: new Log(LogLevel.WARN),
   });
   const stop = onCleanup("bare worker", () => mf.dispose());
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, "");
+    await mf.ready;
+    const url = (await mf.unsafeGetDirectURL()).toString().replace(/\/$/, "");
     return { url, stop };
   } catch (err) {
     await stop();

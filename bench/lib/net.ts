@@ -1,5 +1,5 @@
-// Small networking helpers for the bench: free ports, waiting for a listener, one timed GET.
-import { createServer, connect } from "node:net";
+// Small networking helpers for the bench: free ports, waiting for a listener, one timed GET (and a lean one for crowds).
+import { createServer, connect, type Socket } from "node:net";
 import { Agent, request, type IncomingHttpHeaders } from "node:http";
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -79,4 +79,90 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+export interface RawTimedResponse {
+  status: number;
+  /** Body bytes received. */
+  bytes: number;
+  /** Milliseconds from sending the request to the last body byte. */
+  ms: number;
+}
+
+/** A connection opened ahead of its one GET. */
+export interface OpenConnection {
+  /** Sends the GET now and reads the response with no HTTP machinery beyond the header block. */
+  get(): Promise<RawTimedResponse>;
+  close(): void;
+}
+
+/**
+ * Opens a connection for one GET of `url`, the way a player already holds a keep-alive connection to its
+ * CDN when it asks for the next segment. The crowd row opens 500 of these, then sends every request at
+ * once: Node's http client, connecting as it sent, cost more than the servers it measured (its crowds on
+ * a cached segment took 250-500 ms where this takes 150-250 ms). The response needs Content-Length; one
+ * without it, a short body or a timeout (counted from the request) rejects.
+ */
+export function openConnection(url: string, timeoutMs: number): Promise<OpenConnection> {
+  const u = new URL(url);
+  const request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`, "latin1");
+  return new Promise((resolveOpen, rejectOpen) => {
+    const sock = connect(Number(u.port || 80), u.hostname);
+    const openTimer = setTimeout(() => {
+      sock.destroy();
+      rejectOpen(new Error(`could not connect within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once("error", (err) => {
+      clearTimeout(openTimer);
+      rejectOpen(err);
+    });
+    sock.once("connect", () => {
+      clearTimeout(openTimer);
+      sock.removeAllListeners("error");
+      resolveOpen({ get: () => readOne(sock, request, timeoutMs), close: () => sock.destroy() });
+    });
+  });
+}
+
+function readOne(sock: Socket, request: Buffer, timeoutMs: number): Promise<RawTimedResponse> {
+  return new Promise((resolve, reject) => {
+    let head: Buffer | null = Buffer.alloc(0);
+    let status = 0;
+    let length = -1;
+    let bytes = 0;
+    let settled = false;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve({ status, bytes, ms: performance.now() - t0 });
+    };
+    const timer = setTimeout(() => finish(new Error(`no full response within ${timeoutMs} ms`)), timeoutMs);
+    sock.on("data", (d: Buffer) => {
+      if (head) {
+        head = Buffer.concat([head, d]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const text = head.subarray(0, end).toString("latin1");
+        status = Number(text.slice(9, 12));
+        const m = /\r\ncontent-length:[ \t]*(\d+)/i.exec(text);
+        if (!m) return finish(new Error(`status ${status} without Content-Length`));
+        length = Number(m[1]);
+        bytes = head.length - end - 4;
+        head = null;
+      } else bytes += d.length;
+      if (bytes >= length) finish(null);
+    });
+    sock.on("error", (err) => finish(err));
+    sock.on("close", () => finish(new Error(`connection closed after ${bytes} of ${length < 0 ? "?" : length} body bytes`)));
+    const t0 = performance.now();
+    sock.write(request);
+  });
+}
+
+/** One GET on a connection of its own, opened first and not counted (see openConnection). */
+export async function rawTimedGet(url: string, timeoutMs: number): Promise<RawTimedResponse> {
+  return (await openConnection(url, timeoutMs)).get();
 }

@@ -1,5 +1,5 @@
-// Starts a stadium cache node: registers it with the platform, runs the node worker on workerd through
-// Miniflare, heartbeats what it served, and deregisters on stop. Used by `npm run cache-node`, `npm start` and the tests.
+// Starts a stadium cache node: registers it with the platform, runs the node worker on workerd (a socket
+// straight into the worker, through Miniflare's API), heartbeats what it served, and deregisters on stop. Used by `npm run cache-node`, `npm start` and the tests.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { buildWorker } from "./build";
@@ -90,6 +90,8 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
     host,
     persistTo: false,
     verbose: o.verbose,
+    // Viewers reach the node's worker straight, not through Miniflare's entry worker (twice the hit throughput).
+    direct: true,
     bindings: {
       NODE_ID: o.id,
       STATS_KEY: statsKey,

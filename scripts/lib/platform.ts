@@ -20,11 +20,20 @@ export interface RunOptions {
   /** Extra bindings (vars and secrets) on top of the wrangler config. */
   bindings?: Record<string, string>;
   verbose?: boolean;
+  /**
+   * Serve on a socket straight into the worker's fetch handler, as workerd does on its own, instead of
+   * through Miniflare's entry worker and, for a worker with [assets], its script emulation of Cloudflare's
+   * static-assets router. Each of those hops cost the edge more than half its cache-hit throughput here
+   * (`npm run bench`, README). Such a worker serves no static pages: the edge's code never reads its
+   * assets, which Cloudflare's own router serves in production. Stadium nodes and the bench run this way.
+   */
+  direct?: boolean;
 }
 
 /** Starts one bundled worker with the bindings its wrangler config declares. */
 export async function runWorker(build: WorkerBuild, options: RunOptions): Promise<RunningWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(build.configPath);
+  if (options.direct) delete (workerOptions as { assets?: unknown }).assets;
   const host = options.host ?? "127.0.0.1";
   const persist = options.persistTo ? join(options.persistTo, build.name) : false;
   const mf = new Miniflare({
@@ -35,14 +44,17 @@ export async function runWorker(build: WorkerBuild, options: RunOptions): Promis
     modulesRules: undefined,
     bindings: { ...(workerOptions.bindings ?? {}), ...(options.bindings ?? {}) },
     host,
-    port: options.port,
+    // Direct: Miniflare's own entry socket still opens (it drives the worker), on a port nobody is told.
+    port: options.direct ? 0 : options.port,
+    ...(options.direct ? { unsafeDirectSockets: [{ host, port: options.port }] } : {}),
     kvPersist: persist ? join(persist, "kv") : false,
     durableObjectsPersist: persist ? join(persist, "do") : false,
     cachePersist: persist ? join(persist, "cache") : false,
     cf: false, // no network here: do not try to fetch the Request.cf placeholder
     log: new Log(options.verbose ? LogLevel.INFO : LogLevel.WARN),
   } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const entry = await mf.ready;
+  const url = (options.direct ? await mf.unsafeGetDirectURL() : entry).toString().replace(/\/$/, "");
   return { url, mf, stop: () => mf.dispose() };
 }
 
@@ -63,6 +75,8 @@ export interface PlatformOptions {
   originBindings?: Record<string, string>;
   edgeBindings?: Record<string, string>;
   verbose?: boolean;
+  /** Serve the edge straight from workerd, without the local entry and assets emulation (see RunOptions.direct); no pages then. */
+  edgeDirect?: boolean;
 }
 
 /** Builds and starts the demo origin and the edge; returns their URLs. Port 0 picks a free port. */
@@ -82,6 +96,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     persistTo: options.persistTo ?? false,
     bindings: { ...vars, ...(options.edgeBindings ?? {}) },
     verbose: options.verbose,
+    direct: options.edgeDirect,
   });
   return {
     edgeUrl: edge.url,
