@@ -1,7 +1,7 @@
 // How every tier reads a playback request: the /play/<token>/<key> split and the Range header.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parsePlayUrl, parseRange } from "../../workers/shared/play-request";
+import { isPlayPath, parsePlayUrl, parseRange } from "../../workers/shared/play-request";
 
 describe("parsePlayUrl", () => {
   it.each([
@@ -24,6 +24,25 @@ describe("parsePlayUrl", () => {
     "https://e.example/",
   ])("refuses %s", (url) => {
     expect(parsePlayUrl(url)).toBeNull();
+  });
+});
+
+describe("isPlayPath", () => {
+  it("sends to the playback path exactly the URLs whose path starts with /play/", () => {
+    expect(isPlayPath("https://e.example/play/T/index.m3u8")).toBe(true);
+    expect(isPlayPath("http://127.0.0.1:8787/play/")).toBe(true);
+    for (const url of ["https://e.example/plays/T/x", "https://e.example/api/play/T/x", "https://e.example/", "https://e.example/?u=/play/T/x", "https://play.example/x"]) {
+      expect(isPlayPath(url)).toBe(false);
+    }
+  });
+
+  it("sends on every URL that parsePlayUrl reads as a playback request, whatever its host and port", () => {
+    fc.assert(
+      fc.property(fc.webUrl(), fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/), fc.stringMatching(/^[a-z0-9/._-]{1,30}$/), (base, token, key) => {
+        const url = `${new URL(base).origin}/play/${token}/${key}`;
+        if (parsePlayUrl(url)) expect(isPlayPath(url)).toBe(true);
+      }),
+    );
   });
 });
 

@@ -4,12 +4,12 @@ import { Hono } from "hono";
 import { DomainError, failureResponse, type Failure } from "../shared/errors";
 import { isPlaylistKey } from "../shared/origin-fetch";
 import { VerifiedTokenCache } from "../shared/playback-token";
-import { PullThroughCache, type UpstreamResult } from "../shared/pull-through-cache";
+import { PullThroughCache, storedRead, type UpstreamResult } from "../shared/pull-through-cache";
 import { awaitShared } from "../shared/await-shared";
 import { playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
 import { timingSafeEqualText } from "../shared/timing-safe";
 import { STEERING_KEY } from "../hls/paths";
-import { parsePlayUrl } from "../shared/play-request";
+import { isPlayPath, parsePlayUrl } from "../shared/play-request";
 import { NODE_HEADER } from "../shared/node-header";
 import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
@@ -61,11 +61,18 @@ app.post("/_node/ended", async (c) => {
   return c.body(null, 204);
 });
 
+// Requests under /play/ arrive here only if the fetch entry passed them on (see the default export); the
+// routes stay so the paths and methods Hono answers are the same either way.
 app.options("/play/*", () => playbackPreflight());
+app.get("/play/*", (c) => servePlay(c.req.raw, c.var.config, c.executionCtx));
 
-app.get("/play/*", async (c) => {
-  const cfg = c.var.config;
-  const path = parsePlayUrl(c.req.url);
+/**
+ * GET /play/<token>/<key>: what a viewer at the venue asks for. Called straight from the fetch entry, not
+ * through Hono (whose per-request context and middleware chain cost a segment hit more than the rest of the
+ * path): a hit found by peek() is answered with no promise at all. Failures are thrown as DomainError.
+ */
+async function servePlay(request: Request, cfg: CacheNodeConfig, ctx: Pick<ExecutionContext, "waitUntil">): Promise<Response> {
+  const path = parsePlayUrl(request.url);
   if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
   const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
   if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
@@ -86,16 +93,21 @@ app.get("/play/*", async (c) => {
   // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
   const cacheKey = `${claims.e}/${claims.c}/${claims.b !== undefined && path.key === "index.m3u8" ? `b${claims.b}/` : ""}${path.key}`;
   cache ??= new PullThroughCache({ maxBytes: cfg.cacheBytes, maxObjectBytes: 64 * 1024 * 1024 });
-  const read = await awaitShared(
-    cache.read(cacheKey, now, () => {
-      counters.upstream(cacheKey, playlist);
-      return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
-    }),
-  );
+  const stored = cache.peek(cacheKey, now);
+  const read = stored
+    ? storedRead(stored)
+    : await awaitShared(
+        cache.read(cacheKey, now, () => {
+          counters.upstream(cacheKey, playlist);
+          return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
+        }),
+      );
   if (!read.ok) throw new DomainError(read.failure);
-  counters.served(playlist, read.hit, read.length ?? 0);
-  return playbackResponse(read, { playlist, rangeHeader: c.req.header("range"), now, waitUntil: (p) => c.executionCtx.waitUntil(p) });
-});
+  // A HEAD sends no body: it counts as a request but adds nothing to the bytes the heartbeat reports.
+  counters.served(playlist, read.hit, request.method === "HEAD" ? 0 : (read.length ?? 0));
+  // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
+  return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
+}
 
 /** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */
 async function load(url: string, nodeId: string, playlist: boolean): Promise<UpstreamResult> {
@@ -159,10 +171,39 @@ function failureFor(status: number): Failure {
 }
 
 app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
-app.onError((err) => {
+app.onError(errorResponse);
+
+/** The one error handler: domain failures as the edge renders them, anything else a 502 that says so. */
+function errorResponse(err: unknown): Response {
   if (err instanceof DomainError) return failureResponse(err.failure, PLAYBACK_CORS);
   console.error("unhandled error", err);
   return failureResponse({ code: "origin_error", detail: String(err) }, PLAYBACK_CORS);
-});
+}
 
-export default app;
+/**
+ * The node's fetch handler: GET, HEAD and OPTIONS under /play/ go straight to the playback path, the rest
+ * (ping, the launcher's routes, errors for anything else) to Hono. Responses are the same either way.
+ */
+export default {
+  fetch(request: Request, env: CacheNodeBindings, ctx: ExecutionContext): Response | Promise<Response> {
+    if (!isPlayPath(request.url)) return app.fetch(request, env, ctx);
+    switch (request.method) {
+      case "GET":
+        return play(request, env, ctx);
+      case "HEAD":
+        return play(request, env, ctx).then((res) => new Response(null, res));
+      case "OPTIONS":
+        return playbackPreflight();
+      default:
+        return app.fetch(request, env, ctx);
+    }
+  },
+} satisfies ExportedHandler<CacheNodeBindings>;
+
+async function play(request: Request, env: CacheNodeBindings, ctx: ExecutionContext): Promise<Response> {
+  try {
+    return await servePlay(request, nodeConfig(env), ctx);
+  } catch (err) {
+    return errorResponse(err);
+  }
+}

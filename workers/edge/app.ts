@@ -7,6 +7,7 @@ import { DomainError, failureResponse } from "../shared/errors";
 import { edgeConfig } from "./config";
 import { servePlayback } from "./playback/serve";
 import { playbackPreflight } from "../shared/playback-response";
+import { isPlayPath } from "../shared/play-request";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";
@@ -109,10 +110,4 @@ async function play(request: Request, env: Env, ctx: ExecutionContext): Promise<
   } catch (err) {
     return errorResponse(err);
   }
-}
-
-/** Whether a URL's path starts with /play/ (checked on the raw URL, as parsePlayUrl reads it). */
-function isPlayPath(url: string): boolean {
-  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
-  return pathStart >= 0 && url.startsWith("/play/", pathStart);
 }

@@ -49,18 +49,40 @@ export class Signal {
   }
 }
 
-/** Resolves like `shared`, in this request's own context, with a timer of its own pending meanwhile. */
+const settledFlags = new WeakMap<Promise<unknown>, { settled: boolean }>();
+
+/** A flag that turns true when `shared` settles (set from whichever request settles it; read by any). */
+function flagOf(shared: Promise<unknown>): { settled: boolean } {
+  let flag = settledFlags.get(shared);
+  if (!flag) {
+    const f = { settled: false };
+    flag = f;
+    settledFlags.set(shared, f);
+    shared.then(
+      () => (f.settled = true),
+      () => (f.settled = true),
+    );
+  }
+  return flag;
+}
+
+/**
+ * Resolves like `shared`, in this request's own context, with a timer of its own pending while it waits.
+ * Already settled (the common case: an isolate copy read by every request), it costs no timer and no promise.
+ */
 export async function awaitShared<T>(shared: Promise<T>): Promise<T> {
-  const stop = keepAlive();
-  try {
-    await new Promise<void>((resolve) => {
-      shared.then(
-        () => resolve(),
-        () => resolve(),
-      );
-    });
-  } finally {
-    stop();
+  if (!flagOf(shared).settled) {
+    const stop = keepAlive();
+    try {
+      await new Promise<void>((resolve) => {
+        shared.then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
+    } finally {
+      stop();
+    }
   }
   // Settled now: awaiting it continues in this request's context.
   return shared;

@@ -42,3 +42,9 @@ export function parseRange(header: string | undefined, size: number): { start: n
   if (start >= size || start > end) return "unsatisfiable";
   return { start, end };
 }
+
+/** Whether a URL's path starts with /play/ (checked on the raw URL, as parsePlayUrl reads it). */
+export function isPlayPath(url: string): boolean {
+  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
+  return pathStart >= 0 && url.startsWith("/play/", pathStart);
+}
