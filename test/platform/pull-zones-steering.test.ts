@@ -2,7 +2,7 @@
 // and node pathways, the steering manifest, and media playlists for players without steering.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { chooseCache, startNode, type RunningCacheNode } from "../support/cache-node";
-import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
 let node: RunningCacheNode | undefined;
@@ -73,6 +73,27 @@ it("a node's own upstream requests get the shared playlists, with no viewer's li
   expect(mv).not.toContain("http");
   const variant = mv.split("\n").find((l) => l && !l.startsWith("#"))!;
   expect(await text(`${node!.url}/play/${v.token}/${variant}`)).not.toContain("http");
+});
+
+it("a channel whose playback URL is a single media playlist is steered too: without steering its index.m3u8 points at the node", async () => {
+  // Many origins publish one rendition: index.m3u8 is then a media playlist, reloaded every target duration.
+  await addChannel(p, "single", `${p.originUrl}/live/single/ts-360p/index.m3u8`);
+  const legacy = await openChannel(p, "single");
+  expect((await chooseCache(p, legacy.sessionId, legacy.token, "stand-north", false)).status).toBe(200);
+  await sleep(1100); // the edge's copy of the event's node view is at most a second old
+  for (let reload = 0; reload < 2; reload++) {
+    const media = await text(legacy.playbackUrl);
+    expect(media).toContain("#EXTINF:");
+    const segments = media.split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(segments.length).toBeGreaterThan(0);
+    for (const s of segments) expect(s.startsWith(`${node!.url}/play/${legacy.token}/`)).toBe(true);
+  }
+  // A viewer whose player steers gets the shared playlist: a media playlist has no pathways to offer.
+  const steering = await openChannel(p, "single");
+  expect((await chooseCache(p, steering.sessionId, steering.token, "stand-north", true)).status).toBe(200);
+  const media = await text(steering.playbackUrl);
+  expect(media).not.toContain("EXT-X-CONTENT-STEERING");
+  for (const s of media.split("\n").filter((l) => l && !l.startsWith("#"))) expect(s.startsWith("http")).toBe(false);
 });
 
 it("with steering off, media playlists point at the viewer's healthy node, and at the edge again once it is gone", async () => {

@@ -12,14 +12,18 @@ import type { Failure } from "./errors";
 export interface StoredObject {
   readonly body: Blob;
   readonly contentType: string;
+  /** For a playlist whose kind the upstream said: multivariant or media (index.m3u8 may be either). */
+  readonly playlistKind?: PlaylistKind;
   readonly size: number;
   /** When it stops being served (ms since epoch). */
   readonly expiresAt: number;
 }
 
+export type PlaylistKind = "media" | "multivariant";
+
 /** What an upstream load yields: a streaming body with its metadata, or a failure to report. */
 export type UpstreamResult =
-  | { ok: true; contentType: string; body: ReadableStream<Uint8Array>; ttlMs: number; length?: number }
+  | { ok: true; contentType: string; body: ReadableStream<Uint8Array>; ttlMs: number; length?: number; playlistKind?: PlaylistKind }
   | { ok: false; failure: Failure; ttlMs: number };
 
 /** What a reader gets: the stored body (a hit), a body still streaming in (a miss), or the failure. */
@@ -30,6 +34,7 @@ export interface StoredRead {
   ok: true;
   hit: true;
   contentType: string;
+  playlistKind?: PlaylistKind;
   length: number;
   expiresAt: number;
   body: Blob;
@@ -41,6 +46,7 @@ export interface StreamingRead {
   ok: true;
   hit: false;
   contentType: string;
+  playlistKind?: PlaylistKind;
   length?: number;
   expiresAt: number;
   stream(): ReadableStream<Uint8Array>;
@@ -112,6 +118,7 @@ export class PullThroughCache {
       ok: true,
       hit: false,
       contentType: result.contentType,
+      ...(result.playlistKind ? { playlistKind: result.playlistKind } : {}),
       length: result.length,
       expiresAt: now + result.ttlMs,
       stream: () => f.reader(),
@@ -141,11 +148,15 @@ export class PullThroughCache {
     const fanout = new FanoutBody(result.body, this.options.maxObjectBytes);
     const ttlMs = result.ttlMs;
     const contentType = result.contentType;
+    const playlistKind = result.playlistKind;
     fanout.complete.then(
       (body) => {
         this.inflight.delete(key);
         const expiresAt = Date.now() + ttlMs;
-        if (ttlMs > 0) this.window.set(key, { body: fanout.blob ?? new Blob([body]), contentType, size: body.byteLength, expiresAt }, expiresAt);
+        if (ttlMs > 0) {
+          const stored = { body: fanout.blob ?? new Blob([body]), contentType, size: body.byteLength, expiresAt, ...(playlistKind ? { playlistKind } : {}) };
+          this.window.set(key, stored, expiresAt);
+        }
       },
       () => this.inflight.delete(key),
     );
@@ -182,11 +193,13 @@ class Hit implements StoredRead {
   readonly ok = true;
   readonly hit = true;
   readonly contentType: string;
+  readonly playlistKind?: PlaylistKind;
   readonly length: number;
   readonly expiresAt: number;
   readonly body: Blob;
   constructor(o: StoredObject) {
     this.contentType = o.contentType;
+    if (o.playlistKind) this.playlistKind = o.playlistKind;
     this.length = o.size;
     this.expiresAt = o.expiresAt;
     this.body = o.body;

@@ -2,7 +2,7 @@
 import { DomainError } from "../../shared/errors";
 import { isPlaylistKey } from "../../shared/origin-fetch";
 import { VerifiedTokenCache } from "../../shared/playback-token";
-import { PullThroughCache, storedRead, type CacheRead, type UpstreamResult } from "../../shared/pull-through-cache";
+import { PullThroughCache, storedRead, type CacheRead, type PlaylistKind, type UpstreamResult } from "../../shared/pull-through-cache";
 import { fromPlayKey, PlayKeyError } from "../../hls/paths";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
@@ -18,6 +18,12 @@ import type { PlaylistVariant } from "../../../durable-objects/origin-shield";
 const tokens = new VerifiedTokenCache();
 const l0 = new PullThroughCache({ maxBytes: 48 * 1024 * 1024, maxObjectBytes: 64 * 1024 * 1024 });
 const SEGMENT_TTL_MS = 10 * 60_000;
+/**
+ * What each channel's index.m3u8 turned out to be, by `event/channel/version`. Most are multivariant, but an
+ * origin of one rendition publishes a media playlist there, which players reload every target duration: it
+ * has no ladder to cap and no pathways to add, so its reloads skip the per-viewer route lookup.
+ */
+const indexKinds = new Map<string, PlaylistKind>();
 const L1_ORIGIN = "https://l1.balancer.internal";
 
 
@@ -44,20 +50,25 @@ export async function servePlayback(request: Request, env: Env, ctx: Pick<Execut
   if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
 
   // Only the multivariant playlist has per-viewer variants (bandwidth cap, steering tag).
+  const channelKey = `${claims.e}/${claims.c}/${channel.updatedAt}`;
   let variant: PlaylistVariant | undefined;
   let cacheKey: string;
-  if (path.key === "index.m3u8") {
+  if (path.key === "index.m3u8" && indexKinds.get(channelKey) !== "media") {
     const capped = claims.b !== undefined ? { maxBandwidth: claims.b } : undefined;
     const steering = await steeringVariant(request, env, claims, path.key);
     variant = steering ? { ...capped, steering } : capped;
-    cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
+    cacheKey = `${channelKey}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
   } else {
-    cacheKey = `${claims.e}/${claims.c}/${channel.updatedAt}/${path.key}`;
+    cacheKey = `${channelKey}/${path.key}`;
   }
 
   const stored = l0.peek(cacheKey, now);
   const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(env, ctx, channel, path.key, cacheKey, playlist, variant));
   if (!read.ok) throw new DomainError(read.failure);
+  if (path.key === "index.m3u8" && read.playlistKind && indexKinds.get(channelKey) !== read.playlistKind) {
+    if (indexKinds.size >= 10_000) indexKinds.clear();
+    indexKinds.set(channelKey, read.playlistKind);
+  }
   // A HEAD sends no body: it renews the session but adds nothing to the event's egress.
   const report = sessionWatch.record(env, claims.e, claims.s, request.method === "HEAD" ? 0 : (read.length ?? 0), now);
   if (report) ctx.waitUntil(report);
@@ -104,7 +115,7 @@ async function load(
     case "playlist": {
       // The length goes with it: the response carries Content-Length and the egress meter counts it.
       const bytes = new TextEncoder().encode(reply.text);
-      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength };
+      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, playlistKind: reply.kind };
     }
     case "bytes": {
       const [mine, forL1] = reply.body.tee();

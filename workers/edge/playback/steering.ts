@@ -145,7 +145,9 @@ export async function personalPlaylist(
 ): Promise<Response | null> {
   if (request.headers.get(NODE_HEADER)) return null;
   let text: string | null = null;
-  if (key === "index.m3u8") {
+  // By what the playlist is, not its name: a channel of one rendition serves a media playlist as index.m3u8.
+  const multivariant = read.playlistKind ? read.playlistKind === "multivariant" : key === "index.m3u8";
+  if (multivariant) {
     const route = await multivariantRoute(request, env, claims);
     if (!route || route.nodes.length === 0 || route.choice?.steering === false) return null;
     const shared = new TextDecoder().decode(await wholeBody(read));
