@@ -1,7 +1,11 @@
 // The methods a browser or player uses on playback paths besides GET: HEAD, the CORS preflight, and
 // methods the path does not take. The edge answers them without its router (workers/edge/app.ts
-// createFetch), so they are checked here against the running edge, and against a stadium node.
+// createFetch), so they are checked here against the running edge, and against a stadium node. Also what
+// a playback request adds to the event's egress: a GET's body, nothing for a HEAD, and a body that came
+// without a length once it has arrived.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startNode, type RunningCacheNode } from "../support/cache-node";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
@@ -99,5 +103,58 @@ describe("egress of HEAD requests", () => {
   it("counts a GET's body in the event's egress, and nothing for a HEAD", async () => {
     expect((await firstRequest("GET")).egressBps).toBeGreaterThan(0);
     expect((await firstRequest("HEAD")).egressBps).toBe(0);
+  });
+});
+
+describe("egress of a segment the origin sends without a length", () => {
+  const SEGMENT_BYTES = 300_000;
+  let origin: Server;
+  let originUrl: string;
+  beforeAll(async () => {
+    // Many packagers answer segments chunked, with no Content-Length.
+    origin = createServer((req, res) => {
+      if (req.url === "/index.m3u8") {
+        res.writeHead(200, { "content-type": "application/vnd.apple.mpegurl" });
+        res.end("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXTINF:2.0,\nseg-1.ts\n#EXT-X-ENDLIST\n");
+      } else if (req.url === "/seg-1.ts") {
+        res.writeHead(200, { "content-type": "video/mp2t" }); // no length: Node sends it chunked
+        for (let sent = 0; sent < SEGMENT_BYTES; sent += 10_000) res.write(Buffer.alloc(10_000, 0x47));
+        res.end();
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => origin.close(() => resolve())));
+
+  it("counts its bytes in the event's egress once the body has arrived", async () => {
+    const eventId = `egress-chunked-${Date.now()}`;
+    expect((await adminPut(p, `/admin/events/${eventId}`, { title: eventId, limits: { leaseSeconds: 10 } })).status).toBe(200);
+    expect((await adminPut(p, `/admin/events/${eventId}/channels/main`, { title: "main", originUrl: `${originUrl}/index.m3u8`, paid: false })).status).toBe(200);
+    const v = await openChannel(p, "main", eventId);
+    const base = v.playbackUrl.replace(/index\.m3u8$/, "");
+    const segment = await fetch(base + "seg-1.ts");
+    expect(segment.status).toBe(200);
+    expect(segment.headers.get("content-length")).toBeNull();
+    expect((await segment.arrayBuffer()).byteLength).toBe(SEGMENT_BYTES);
+    // The first activity was reported at once; the next request after the report interval (one lease, the
+    // shortest an operator can set: 10 s) sends the rest.
+    await new Promise((r) => setTimeout(r, 10_300));
+    await (await fetch(v.playbackUrl)).arrayBuffer();
+    for (let i = 0; i < 50; i++) {
+      const stats = (await (await fetch(`${p.edgeUrl}/api/v1/admin/events/${eventId}/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } })).json()) as {
+        egressBps: number;
+        gateReportCalls: { edge: number };
+      };
+      if (stats.gateReportCalls.edge >= 2) {
+        // egressBps averages the bytes over the meter's 30 s window.
+        expect((stats.egressBps * 30) / 8).toBeGreaterThanOrEqual(SEGMENT_BYTES);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the edge never sent its second report");
   });
 });

@@ -1,5 +1,6 @@
 // The edge's playback path: token check, L0 (isolate memory) → L1 (Cache API) → origin shield.
 import { DomainError } from "../../shared/errors";
+import { awaitShared } from "../../shared/await-shared";
 import { isPlaylistKey } from "../../shared/origin-fetch";
 import { VerifiedTokenCache } from "../../shared/playback-token";
 import { PullThroughCache, storedRead, type CacheRead, type PlaylistKind, type UpstreamResult } from "../../shared/pull-through-cache";
@@ -72,12 +73,19 @@ export async function servePlayback(request: Request, env: Env, ctx: Pick<Execut
   // A HEAD sends no body: it renews the session but adds nothing to the event's egress.
   const report = sessionWatch.record(env, claims.e, claims.s, request.method === "HEAD" ? 0 : (read.length ?? 0), now);
   if (report) ctx.waitUntil(report);
+  // An origin that sends no length (chunked): the body's bytes are counted once it has all arrived.
+  if (read.length === undefined && !read.hit && request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
   if (playlist) {
     const personal = await personalPlaylist(request, env, claims, path.token, path.key, read, now);
     if (personal) return personal;
   }
   // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
   return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
+}
+
+async function countWhenComplete(env: Env, eventId: string, sessionId: string, complete: Promise<Uint8Array>): Promise<void> {
+  const body = await awaitShared(complete).catch(() => null);
+  if (body) await sessionWatch.record(env, eventId, sessionId, body.byteLength, Date.now());
 }
 
 async function load(
