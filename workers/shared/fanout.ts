@@ -2,6 +2,17 @@
 // upstream as it streams. This is how one origin fetch serves every concurrent request for a segment.
 import { keepAlive, Signal } from "./await-shared";
 
+/**
+ * Reads from a byte stream (a fetch body, a body over RPC) take everything that has arrived, up to
+ * READ_BUFFER_BYTES, at once: the default reader hands script one 4 KiB piece at a time, 260 reads for a
+ * 1 MB segment at each of the shield and the edge (a lone 1 MB miss took 285 ms against the origin's
+ * 206, and 267 ms this way; median of 10). A piece smaller than KEEP_MIN_BYTES is copied out, so it does
+ * not keep a whole read buffer alive. No minimum is waited for: a part an LL-HLS origin sends as it is
+ * made goes on at once.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+const KEEP_MIN_BYTES = 16 * 1024;
+
 /** Readers are woken once this many new bytes have arrived, or NOTIFY_MS after the first of them. */
 const NOTIFY_BYTES = 64 * 1024;
 const NOTIFY_MS = 5;
@@ -24,7 +35,7 @@ export class FanoutBody {
   readonly complete: Promise<Uint8Array>;
 
   constructor(source: ReadableStream<Uint8Array>, private readonly maxBytes = Number.POSITIVE_INFINITY) {
-    this.complete = this.pump(source.getReader());
+    this.complete = this.pump(chunkReader(source));
     // A failure is delivered to readers; this keeps an unread rejection from being reported as unhandled.
     this.complete.catch(() => {});
   }
@@ -38,7 +49,7 @@ export class FanoutBody {
     return this.received;
   }
 
-  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array> {
+  private async pump(reader: ChunkReader): Promise<Uint8Array> {
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -171,6 +182,31 @@ export class FanoutBody {
     }
     await writer.close();
   }
+}
+
+/** The part of a stream reader the pump uses. */
+interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** Reads `source` in pieces of all that has arrived where it is a byte stream, else as it comes. */
+function chunkReader(source: ReadableStream<Uint8Array>): ChunkReader {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = source.getReader({ mode: "byob" });
+  } catch {
+    return source.getReader(); // a script-made stream, such as a playlist already in memory
+  }
+  return {
+    async read() {
+      const result = await byob.read(new Uint8Array(READ_BUFFER_BYTES));
+      const value = result.value;
+      if (!value || value.byteLength === 0) return result.done ? { done: true, value: undefined } : { done: false, value: new Uint8Array(0) };
+      return { done: false, value: value.byteLength < KEEP_MIN_BYTES ? value.slice() : value };
+    },
+    cancel: (reason) => byob.cancel(reason),
+  };
 }
 
 export class BodyTooLargeError extends Error {

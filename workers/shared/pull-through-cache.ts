@@ -62,6 +62,20 @@ interface Inflight {
   readonly fanout?: FanoutBody;
 }
 
+/** A load in progress: what the request that started it awaits, and what every other reader awaits. */
+interface Loading {
+  readonly leader: Promise<Inflight>;
+  readonly joiners: Promise<Inflight>;
+}
+
+/**
+ * How long readers who joined a load wait for the whole body after the upstream's headers, before they
+ * start streaming it. Woken at the headers, 500 joiners each built a streaming response while the body
+ * itself waited behind them on the worker's one thread; woken when it is whole, each is sent one Blob
+ * natively, as a hit is. A body slower than this streams to them as it arrives.
+ */
+const JOINER_HOLD_MS = 20;
+
 export interface PullThroughCacheOptions {
   /** Bytes of complete bodies kept in memory. */
   maxBytes: number;
@@ -73,7 +87,7 @@ export interface PullThroughCacheOptions {
 export class PullThroughCache {
   private readonly window: ByteLru<StoredObject>;
   private readonly failures = new Map<string, { failure: Failure; until: number }>();
-  private readonly inflight = new Map<string, Promise<Inflight>>();
+  private readonly inflight = new Map<string, Loading>();
   /** Upstream loads started, for stats and tests. */
   loads = 0;
   hits = 0;
@@ -104,14 +118,16 @@ export class PullThroughCache {
       this.failures.delete(key);
     }
     this.misses++;
-    let running = this.inflight.get(key);
-    let shared = true;
-    if (!running) {
-      running = this.start(key, load);
-      this.inflight.set(key, running);
-      shared = false;
+    let loading = this.inflight.get(key);
+    let joined = true;
+    if (!loading) {
+      const leader = this.start(key, load);
+      // Made here, by the request that runs the load: the hold's timer is that request's own.
+      loading = { leader, joiners: leader.then(holdForBody) };
+      this.inflight.set(key, loading);
+      joined = false;
     }
-    const { result, fanout } = shared ? await awaitShared(running) : await running;
+    const { result, fanout } = joined ? await awaitShared(loading.joiners) : await loading.leader;
     if (!result.ok) return { ok: false, failure: result.failure };
     const f = fanout!;
     return {
@@ -181,6 +197,20 @@ export class PullThroughCache {
   get storedBytes(): number {
     return this.window.totalBytes;
   }
+}
+
+/** Resolves with `inflight` once its body is whole, or JOINER_HOLD_MS after its headers, whichever is first. */
+function holdForBody(inflight: Inflight): Promise<Inflight> {
+  const fanout = inflight.fanout;
+  if (!fanout || fanout.blob) return Promise.resolve(inflight);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(inflight), JOINER_HOLD_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(inflight);
+    };
+    fanout.complete.then(done, done);
+  });
 }
 
 /** A stored object as a read: what a hit found by `peek` is served from. */

@@ -30,6 +30,12 @@ async function bodyOf(readable: ReadableStream<Uint8Array>): Promise<Uint8Array>
   }
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function expected(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let off = 0;
@@ -69,6 +75,25 @@ describe("FanoutBody", () => {
 
     await Promise.all([earlyDone, middleDone, lateDone]);
     for (const got of await Promise.all([earlyBytes, earlyStream, middleBytes, lateBytes, lateStream])) expect(got).toEqual(total);
+  });
+
+  it("reads a byte stream (a fetch body, a body over RPC) whole, whatever the size of its pieces and of its last piece", async () => {
+    for (const total of [0, 1, 4096, 32 * 1024 - 1, 32 * 1024, 200_000, 1_048_577]) {
+      const { readable, writable } = new IdentityTransformStream();
+      const body = new FanoutBody(readable);
+      const sent = new Uint8Array(total).map((_, i) => (i * 7) % 251);
+      const writer = writable.getWriter();
+      // 4 KiB pieces, as an origin body arrives, queued at once rather than each awaited in turn.
+      const pieces: Promise<void>[] = [];
+      for (let off = 0; off < total; off += 4096) pieces.push(writer.write(sent.subarray(off, Math.min(total, off + 4096))));
+      const writes = Promise.all(pieces).then(() => writer.close());
+      const out = new IdentityTransformStream();
+      const written = body.writeTo(out.writable);
+      const [got] = await Promise.all([bodyOf(out.readable), written, writes]);
+      // Compared here rather than with toEqual, which walks a megabyte element by element for seconds.
+      expect(sameBytes(got, sent), `${total} bytes`).toBe(true);
+      expect(sameBytes(await body.complete, sent), `${total} bytes, complete`).toBe(true);
+    }
   });
 
   it("sends a late reader the completed body as views of one buffer, not a copy per reader", async () => {
