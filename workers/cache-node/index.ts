@@ -6,10 +6,10 @@ import { isPlaylistKey } from "../shared/origin-fetch";
 import { VerifiedTokenCache } from "../shared/playback-token";
 import { PullThroughCache, storedRead, type UpstreamResult } from "../shared/pull-through-cache";
 import { awaitShared } from "../shared/await-shared";
-import { playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
+import { playbackEntry, playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
 import { timingSafeEqualText } from "../shared/timing-safe";
 import { STEERING_KEY } from "../hls/paths";
-import { isPlayPath, parsePlayUrl } from "../shared/play-request";
+import { parsePlayUrl } from "../shared/play-request";
 import { NODE_HEADER } from "../shared/node-header";
 import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
@@ -180,24 +180,9 @@ function errorResponse(err: unknown): Response {
   return failureResponse({ code: "origin_error", detail: String(err) }, PLAYBACK_CORS);
 }
 
-/**
- * The node's fetch handler: GET, HEAD and OPTIONS under /play/ go straight to the playback path, the rest
- * (ping, the launcher's routes, errors for anything else) to Hono. Responses are the same either way.
- */
+/** The node's fetch handler: playback requests straight to the playback path, the rest (ping, the launcher's routes) to Hono. */
 export default {
-  fetch(request: Request, env: CacheNodeBindings, ctx: ExecutionContext): Response | Promise<Response> {
-    if (!isPlayPath(request.url)) return app.fetch(request, env, ctx);
-    switch (request.method) {
-      case "GET":
-        return play(request, env, ctx);
-      case "HEAD":
-        return play(request, env, ctx).then((res) => new Response(null, res));
-      case "OPTIONS":
-        return playbackPreflight();
-      default:
-        return app.fetch(request, env, ctx);
-    }
-  },
+  fetch: playbackEntry(play, (request, env, ctx) => app.fetch(request, env, ctx)),
 } satisfies ExportedHandler<CacheNodeBindings>;
 
 async function play(request: Request, env: CacheNodeBindings, ctx: ExecutionContext): Promise<Response> {

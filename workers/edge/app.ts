@@ -6,8 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { DomainError, failureResponse } from "../shared/errors";
 import { edgeConfig } from "./config";
 import { servePlayback } from "./playback/serve";
-import { playbackPreflight } from "../shared/playback-response";
-import { isPlayPath } from "../shared/play-request";
+import { playbackEntry, playbackPreflight } from "../shared/playback-response";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";
@@ -82,26 +81,9 @@ function errorResponse(err: unknown): Response {
   });
 }
 
-/**
- * The edge worker's fetch handler. GET, HEAD and OPTIONS under /play/ go straight to the playback path:
- * through Hono, building its per-request Context (dozens of bound closures) and running the middleware
- * chain cost a segment hit more than the rest of the path together. Everything else goes to `app`.
- * Responses are the same either way: the same handler, the same error rendering, HEAD as GET without a body.
- */
+/** The edge worker's fetch handler: playback requests straight to the playback path, the rest to `app` (see playbackEntry). */
 export function createFetch(app: ReturnType<typeof createApp>): ExportedHandlerFetchHandler<Env> {
-  return (request, env, ctx) => {
-    if (!isPlayPath(request.url)) return app.fetch(request, env, ctx);
-    switch (request.method) {
-      case "GET":
-        return play(request, env, ctx);
-      case "HEAD":
-        return play(request, env, ctx).then((res) => new Response(null, res));
-      case "OPTIONS":
-        return playbackPreflight();
-      default:
-        return app.fetch(request, env, ctx);
-    }
-  };
+  return playbackEntry(play, (request, env, ctx) => app.fetch(request, env, ctx));
 }
 
 async function play(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
