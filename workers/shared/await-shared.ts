@@ -12,11 +12,6 @@
 // Before this, waiters polled a flag on timers of their own (2-20 ms backoff): correct, but 500 viewers
 // of one new segment then spent the worker's one thread on timers while the body waited to go out.
 
-/** Sleeps on this request's own timer. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** How often a waiter's own keep-alive timer fires: rare, it only has to be pending. */
 const KEEP_ALIVE_MS = 1_000;
 
