@@ -5,7 +5,6 @@ import { DomainError, failureResponse, type Failure } from "../shared/errors";
 import { isPlaylistKey } from "../shared/origin-fetch";
 import { VerifiedTokenCache } from "../shared/playback-token";
 import { PullThroughCache, storedRead, type UpstreamResult } from "../shared/pull-through-cache";
-import { awaitShared } from "../shared/await-shared";
 import { playbackEntry, playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
 import { timingSafeEqualText } from "../shared/timing-safe";
 import { STEERING_KEY } from "../hls/paths";
@@ -94,14 +93,13 @@ async function servePlay(request: Request, cfg: CacheNodeConfig, ctx: Pick<Execu
   const cacheKey = `${claims.e}/${claims.c}/${claims.b !== undefined && path.key === "index.m3u8" ? `b${claims.b}/` : ""}${path.key}`;
   cache ??= new PullThroughCache({ maxBytes: cfg.cacheBytes, maxObjectBytes: 64 * 1024 * 1024 });
   const stored = cache.peek(cacheKey, now);
+  // read() is this request's own promise (it waits for another request's load inside, with awaitShared).
   const read = stored
     ? storedRead(stored)
-    : await awaitShared(
-        cache.read(cacheKey, now, () => {
-          counters.upstream(cacheKey, playlist);
-          return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
-        }),
-      );
+    : await cache.read(cacheKey, now, () => {
+        counters.upstream(cacheKey, playlist);
+        return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
+      });
   if (!read.ok) throw new DomainError(read.failure);
   // A HEAD sends no body: it counts as a request but adds nothing to the bytes the heartbeat reports.
   counters.served(playlist, read.hit, request.method === "HEAD" ? 0 : (read.length ?? 0));

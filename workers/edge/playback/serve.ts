@@ -10,7 +10,7 @@ import type { Channel } from "../catalog/schemas";
 import { originShield } from "../../../durable-objects/origin-shield.client";
 import type { EdgeConfig } from "../config";
 import { parsePlayUrl } from "../../shared/play-request";
-import { playbackResponse } from "../../shared/playback-response";
+import { playbackResponse, singleChunk } from "../../shared/playback-response";
 import { sessionWatch } from "../admission/session-watch";
 import { isSteeringKey, personalPlaylist, serveSteering, steeringVariant } from "./steering";
 import type { PlaylistVariant } from "../../../durable-objects/origin-shield";
@@ -123,7 +123,7 @@ async function load(
     case "playlist": {
       // The length goes with it: the response carries Content-Length and the egress meter counts it.
       const bytes = new TextEncoder().encode(reply.text);
-      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: single(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, playlistKind: reply.kind };
+      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: singleChunk(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, playlistKind: reply.kind };
     }
     case "bytes": {
       const [mine, forL1] = reply.body.tee();
@@ -136,15 +136,3 @@ async function load(
     }
   }
 }
-
-function single(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-}
-
-
-
