@@ -225,25 +225,3 @@ function concat(chunks: Uint8Array[], total = chunks.reduce((n, c) => n + c.byte
   }
   return out;
 }
-
-/**
- * Coalesces concurrent work by key: while a task for a key is running, callers for the same key
- * get the same promise instead of starting another.
- */
-export class Coalescer<T> {
-  private readonly inflight = new Map<string, Promise<T>>();
-
-  run(key: string, task: () => Promise<T>): Promise<T> {
-    const running = this.inflight.get(key);
-    if (running) return running;
-    const p = task().finally(() => {
-      if (this.inflight.get(key) === p) this.inflight.delete(key);
-    });
-    this.inflight.set(key, p);
-    return p;
-  }
-
-  get size(): number {
-    return this.inflight.size;
-  }
-}
