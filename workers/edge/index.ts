@@ -5,7 +5,7 @@ import { createApp, createFetch } from "./app";
 export const app = createApp();
 
 export default { fetch: createFetch(app) } satisfies ExportedHandler<Env>;
-export { OriginShield } from "../../durable-objects/origin-shield";
+export { OriginShield } from "../../durable-objects/origin-shield/origin-shield";
 export { AttemptLimiter } from "../../durable-objects/attempt-limiter";
 export { LoginRegistry } from "../../durable-objects/login-registry";
 export { PurchaseLedger } from "../../durable-objects/purchase-ledger";

@@ -1,5 +1,5 @@
 // A channel's quality ladder (variant bandwidths), for the egress budget; cached per isolate for a short while.
-import { originShield } from "../../../durable-objects/origin-shield.client";
+import { originShield } from "../../../durable-objects/origin-shield/client";
 import type { Channel } from "../catalog/schemas";
 
 const TTL_MS = 30_000;

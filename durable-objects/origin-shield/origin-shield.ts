@@ -1,0 +1,148 @@
+// Per-channel origin shield: the only thing that talks to a channel's origin. Each segment is fetched once
+// and streamed to every waiting edge; live playlists are polled ahead of viewers while anyone asks for them.
+// What to keep, poll and prefetch is decided by PlaylistWindow; this object does the fetching and the alarm.
+import { DurableObject } from "cloudflare:workers";
+import { awaitShared } from "../../workers/shared/await-shared";
+import { Coalescer } from "../../workers/shared/coalescer";
+import type { Failure } from "../../workers/shared/errors";
+import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from "../../workers/shared/origin-fetch";
+import { PullThroughCache, type UpstreamResult } from "../../workers/shared/pull-through-cache";
+import { fromPlayKey, isAllowedOriginUrl, MULTIVARIANT_KEY, PlayKeyError, toPlayKey, type ChannelOrigin } from "../../workers/hls/paths";
+import type { PlaylistInfo } from "../../workers/hls/rewrite";
+import { FAILURE_TTL_MS, isBlockingReload, PlaylistWindow, segmentsToPrefetch, type FetchedPlaylist, type PlaylistVariant } from "./playlist-window";
+
+export type { PlaylistVariant };
+
+export interface ShieldRequest {
+  origin: ChannelOrigin;
+  /** Changes whenever the operator edits the channel; a new version empties the window. */
+  originVersion: string;
+  /** The play key, query included (`720p/seg-1.ts`, `index.m3u8?_HLS_msn=5`). */
+  key: string;
+  variant?: PlaylistVariant;
+}
+
+export type ShieldReply =
+  | { type: "playlist"; kind: PlaylistInfo["kind"]; text: string; ttlMs: number }
+  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array> }
+  | { type: "error"; failure: Failure };
+
+const PLAYLIST_MAX_BYTES = 4 * 1024 * 1024;
+const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
+const SEGMENT_TTL_MS = 10 * 60_000;
+
+export class OriginShield extends DurableObject<Env> {
+  private version = "";
+  private window = new PlaylistWindow();
+  private readonly segments: PullThroughCache;
+  private readonly playlistFetches = new Coalescer<FetchedPlaylist | Failure>();
+  private originPlaylistRequests = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const mb = Number(env.SHIELD_WINDOW_MB ?? "64");
+    this.segments = new PullThroughCache({ maxBytes: (Number.isFinite(mb) && mb > 0 ? mb : 64) * 1024 * 1024, maxObjectBytes: SEGMENT_MAX_BYTES });
+  }
+
+  /** Serves one resource of the channel: a rewritten playlist or a segment's bytes. */
+  async get(req: ShieldRequest): Promise<ShieldReply> {
+    if (req.originVersion !== this.version) {
+      this.version = req.originVersion;
+      this.window = new PlaylistWindow();
+      this.segments.clear();
+    }
+    let url: URL;
+    try {
+      url = fromPlayKey(req.key, req.origin);
+    } catch (err) {
+      if (err instanceof PlayKeyError) return { type: "error", failure: { code: "not_found", message: "No such resource." } };
+      throw err;
+    }
+    if (isPlaylistKey(req.key)) return this.playlist(req, url);
+    const read = await this.segments.read(req.key, Date.now(), () => this.loadSegment(req.origin, url));
+    if (!read.ok) return { type: "error", failure: read.failure };
+    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream() };
+  }
+
+  /** The BANDWIDTH of each variant of the channel's multivariant playlist, lowest first (empty for a lone media playlist), for the egress budget. */
+  async ladder(req: Omit<ShieldRequest, "key" | "variant">): Promise<number[] | null> {
+    const reply = await this.get({ ...req, key: MULTIVARIANT_KEY });
+    return reply.type === "playlist" ? this.window.ladder(MULTIVARIANT_KEY) : null;
+  }
+
+  /** Figures for the operator: what reached the origin, and how the window is doing. */
+  async snapshot(): Promise<{ originRequests: number; segmentFetches: number; playlistFetches: number; hits: number; misses: number; storedBytes: number }> {
+    const s = this.segments;
+    return { originRequests: s.loads + this.originPlaylistRequests, segmentFetches: s.loads, playlistFetches: this.originPlaylistRequests, hits: s.hits, misses: s.misses, storedBytes: s.storedBytes };
+  }
+
+  /** Polls every watched live playlist that is due, whatever the number of viewers. Safe to run twice: a fresh playlist is not fetched again. */
+  override async alarm(): Promise<void> {
+    await Promise.allSettled(this.window.due(Date.now()).map((t) => this.refresh(t.key, t.origin, t.url)));
+    await this.armPolling();
+  }
+
+  private async armPolling(): Promise<void> {
+    const at = this.window.alarmAt(Date.now(), await this.ctx.storage.getAlarm());
+    if (at !== null) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** One origin fetch of a playlist, shared by everyone who needs it meanwhile. */
+  private refresh(key: string, origin: ChannelOrigin, url: URL): Promise<FetchedPlaylist | Failure> {
+    return this.playlistFetches.run(key, () => this.fetchPlaylist(key, origin, url));
+  }
+
+  private async loadSegment(origin: ChannelOrigin, url: URL): Promise<UpstreamResult> {
+    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: 10_000 });
+    if (!res.ok) return { ok: false, failure: res.failure, ttlMs: FAILURE_TTL_MS };
+    const length = Number(res.response.headers.get("content-length") ?? "NaN");
+    if (length > SEGMENT_MAX_BYTES) {
+      await res.response.body?.cancel();
+      return { ok: false, failure: { code: "origin_error", detail: "segment too large" }, ttlMs: FAILURE_TTL_MS };
+    }
+    const body = res.response.body ?? new ReadableStream({ start: (c) => c.close() });
+    const contentType = contentTypeFor(url.pathname, res.response.headers.get("content-type"));
+    return { ok: true, contentType, body, length: Number.isFinite(length) ? length : undefined, ttlMs: SEGMENT_TTL_MS };
+  }
+
+  private async playlist(req: ShieldRequest, url: URL): Promise<ShieldReply> {
+    const now = Date.now();
+    let fetched = this.window.fresh(req.key, now);
+    if (!fetched) {
+      const failure = this.window.failure(req.key, now);
+      if (failure) return { type: "error", failure };
+      const result = await awaitShared(this.refresh(req.key, req.origin, url));
+      if ("code" in result) return { type: "error", failure: result };
+      fetched = result;
+    }
+    if (this.window.watch({ key: req.key, origin: req.origin, url }, fetched, now)) await this.armPolling();
+    const text = this.window.rendering(fetched, req);
+    if (typeof text !== "string") return { type: "error", failure: text };
+    return { type: "playlist", kind: fetched.info.kind, text, ttlMs: Math.max(0, fetched.fetchedAt + fetched.freshMs - Date.now()) };
+  }
+
+  private async fetchPlaylist(key: string, origin: ChannelOrigin, url: URL): Promise<FetchedPlaylist | Failure> {
+    this.originPlaylistRequests++;
+    // A blocking LL-HLS reload is held by the origin for up to a few target durations.
+    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: isBlockingReload(key) ? 15_000 : 5_000 });
+    if (!res.ok) return this.window.fail(key, res.failure, Date.now());
+    const text = await readTextBounded(res.response, PLAYLIST_MAX_BYTES);
+    if (text === null) return this.window.fail(key, { code: "bad_origin_playlist", reason: "playlist larger than 4 MiB" }, Date.now());
+    const kept = this.window.store(key, origin, { text, url: res.url }, Date.now());
+    if ("code" in kept) return kept;
+    this.prefetch(origin, segmentsToPrefetch(kept.stored, kept.previous));
+    return kept.stored;
+  }
+
+  /** Starts fetching the newest segments of a live playlist so that the first viewer of each already hits. */
+  private prefetch(origin: ChannelOrigin, urls: URL[]): void {
+    const now = Date.now();
+    for (const url of urls) {
+      const key = toPlayKey(url, origin);
+      if (key === null || this.segments.peek(key, now) || this.segments.isLoading(key)) continue;
+      void this.segments.read(key, now, () => this.loadSegment(origin, url)).then((r) => {
+        if (r.ok && !r.hit) r.complete.catch(() => {});
+      });
+    }
+  }
+}

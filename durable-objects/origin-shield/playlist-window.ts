@@ -1,0 +1,231 @@
+// The origin shield's memory of one channel's playlists, as decisions over `now`: what was fetched and
+// whether it is still fresh, which failures are remembered, which renderings (rewrites) are kept, which live
+// playlists are polled and when, which new segments to prefetch. Pure: the object does the fetching and the alarm.
+import type { ChannelOrigin } from "../../workers/hls/paths";
+import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../../workers/hls/rewrite";
+import type { Failure } from "../../workers/shared/errors";
+
+/** Options that make one multivariant playlist differ from another (capped ladder, steering). */
+export interface PlaylistVariant {
+  maxBandwidth?: number;
+  steering?: { serverUri: string; pathwayId: string };
+}
+
+/** A playlist as the origin sent it, with what was made of it. */
+export interface FetchedPlaylist {
+  readonly text: string;
+  /** Where it came from, after redirects: its relative links resolve against this. */
+  readonly url: URL;
+  readonly fetchedAt: number;
+  readonly freshMs: number;
+  readonly info: PlaylistInfo;
+  /** Rewritten text by variant key (see variantKey); "{}" is the canonical rewrite. */
+  readonly rendered: Map<string, string>;
+}
+
+/** What the alarm needs to fetch a watched playlist again. */
+export interface PollTarget {
+  readonly key: string;
+  readonly origin: ChannelOrigin;
+  readonly url: URL;
+}
+
+/**
+ * Bounds on what one channel's window holds, so that a flood of distinct keys (unknown paths, made-up
+ * queries) cannot grow memory without limit. A channel in normal use has a multivariant playlist and a
+ * few dozen media playlists at most, well inside these; past a bound the least recently used entry goes.
+ */
+export const MAX_PLAYLISTS = 256;
+export const MAX_FAILURES = 256;
+export const MAX_WATCHES = 64;
+export const MAX_RENDERINGS = 32;
+
+/** A failed playlist fetch is answered from memory this long, so a crowd does not retry the origin at once. */
+export const FAILURE_TTL_MS = 1_000;
+/** Newest new segments of a live playlist fetched ahead of the first viewer. */
+export const PREFETCH_NEWEST = 2;
+/** A live playlist stays polled this many target durations after its last request (players reload every one). */
+export const WATCH_TARGET_DURATIONS = 2.5;
+/** When a watched playlist has not been fetched yet, the alarm comes back this soon. */
+const UNFETCHED_POLL_MS = 500;
+/** The alarm is never set closer than this to now. */
+const MIN_ALARM_DELAY_MS = 50;
+/** LL-HLS blocking reloads are held by the origin; they are coalesced, never polled. */
+const BLOCKING_RELOAD = /[?&]_HLS_msn=/;
+
+/** Whether a playlist key is an LL-HLS blocking reload (`?_HLS_msn=`), which the origin holds until it can answer. */
+export function isBlockingReload(key: string): boolean {
+  return BLOCKING_RELOAD.test(key);
+}
+
+/** How long a fetched playlist may be served before the origin is asked again. */
+export function playlistFreshMs(info: PlaylistInfo): number {
+  if (info.kind === "multivariant") return 10_000;
+  if (info.endList) return 60_000;
+  return Math.max(500, ((info.targetDuration ?? 2) * 1000) / 2);
+}
+
+/** The key a rendering is kept under: one per distinct set of variant options. */
+export function variantKey(variant: PlaylistVariant | undefined): string {
+  return JSON.stringify(variant ?? {});
+}
+
+/**
+ * The newest segments of a live media playlist that the previous fetch of it did not list (at most
+ * PREFETCH_NEWEST), as absolute URLs. Byte-range segments share one file, fetched whole on first request.
+ */
+export function segmentsToPrefetch(current: FetchedPlaylist, previous: FetchedPlaylist | undefined): URL[] {
+  if (!isLive(current.info)) return [];
+  const known = new Set(previous?.info.segments.map((s) => s.uri) ?? []);
+  return current.info.segments
+    .filter((s) => !known.has(s.uri))
+    .slice(-PREFETCH_NEWEST)
+    .filter((s) => s.byterange === null)
+    .map((s) => new URL(s.uri, current.url));
+}
+
+function isLive(info: PlaylistInfo): boolean {
+  return info.kind === "media" && !info.endList;
+}
+
+function isFresh(fetched: FetchedPlaylist, now: number): boolean {
+  return now - fetched.fetchedAt < fetched.freshMs;
+}
+
+/** Sets `key` as the most recently used entry of `map`, dropping the least recently used past `max`. */
+function setBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+interface Watch {
+  readonly target: PollTarget;
+  readonly lastRequested: number;
+}
+
+/** One channel's playlists, failures and watch list, for one version of its origin. */
+export class PlaylistWindow {
+  private readonly playlists = new Map<string, FetchedPlaylist>();
+  private readonly failures = new Map<string, { failure: Failure; until: number }>();
+  private readonly watches = new Map<string, Watch>();
+
+  /** The playlist stored under `key`, fresh or not. */
+  stored(key: string): FetchedPlaylist | undefined {
+    return this.playlists.get(key);
+  }
+
+  /** The playlist stored under `key` if it may still be served at `now`. */
+  fresh(key: string, now: number): FetchedPlaylist | undefined {
+    const fetched = this.playlists.get(key);
+    if (!fetched || !isFresh(fetched, now)) return undefined;
+    setBounded(this.playlists, key, fetched, MAX_PLAYLISTS);
+    return fetched;
+  }
+
+  /**
+   * Keeps the playlist the origin sent for `key` at `now` and forgets the key's failure; returns it with
+   * the one it replaces. It is rewritten once here to check it whole, so a malformed playlist fails every
+   * viewer the same way: then that failure is remembered and returned instead.
+   */
+  store(key: string, origin: ChannelOrigin, fetched: { text: string; url: URL }, now: number): { stored: FetchedPlaylist; previous?: FetchedPlaylist } | Failure {
+    let canonical: { text: string; info: PlaylistInfo };
+    try {
+      canonical = rewritePlaylist(fetched.text, { playlistUrl: fetched.url.toString(), playlistKey: key, origin });
+    } catch (err) {
+      if (err instanceof PlaylistError) return this.fail(key, { code: "bad_origin_playlist", reason: err.reason }, now);
+      throw err;
+    }
+    const previous = this.playlists.get(key);
+    const { info } = canonical;
+    const stored: FetchedPlaylist = { ...fetched, fetchedAt: now, freshMs: playlistFreshMs(info), info, rendered: new Map([[variantKey(undefined), canonical.text]]) };
+    setBounded(this.playlists, key, stored, MAX_PLAYLISTS);
+    this.failures.delete(key);
+    return previous ? { stored, previous } : { stored };
+  }
+
+  /** The failure to answer for `key` at `now`, if its last fetch failed less than FAILURE_TTL_MS ago. */
+  failure(key: string, now: number): Failure | undefined {
+    const failed = this.failures.get(key);
+    if (!failed) return undefined;
+    if (failed.until > now) return failed.failure;
+    this.failures.delete(key);
+    return undefined;
+  }
+
+  /** Remembers that fetching `key` failed at `now`, and returns the failure. */
+  fail(key: string, failure: Failure, now: number): Failure {
+    setBounded(this.failures, key, { failure, until: now + FAILURE_TTL_MS }, MAX_FAILURES);
+    return failure;
+  }
+
+  /**
+   * The text served for `fetched` under `key` with `variant`, rewritten the first time it is asked for.
+   * A ladder capped below every variant, or a rewrite that fails, is a failure for this request only.
+   */
+  rendering(fetched: FetchedPlaylist, req: { key: string; origin: ChannelOrigin; variant?: PlaylistVariant }): string | Failure {
+    const vk = variantKey(req.variant);
+    const kept = fetched.rendered.get(vk);
+    if (kept !== undefined) return kept;
+    const variant = fetched.info.kind === "multivariant" ? req.variant : {};
+    let text: string;
+    try {
+      text = rewritePlaylist(fetched.text, { playlistUrl: fetched.url.toString(), playlistKey: req.key, origin: req.origin, ...variant }).text;
+    } catch (err) {
+      if (err instanceof NoVariantFitsError) return { code: "unavailable", message: "No quality of this stream fits the event's traffic budget now.", retryAfterSeconds: 5 };
+      if (err instanceof PlaylistError) return { code: "bad_origin_playlist", reason: err.reason };
+      throw err;
+    }
+    setBounded(fetched.rendered, vk, text, MAX_RENDERINGS);
+    return text;
+  }
+
+  /** The BANDWIDTH of each variant of the stored playlist under `key`, lowest first. */
+  ladder(key: string): number[] {
+    return (this.playlists.get(key)?.info.variants ?? []).map((v) => v.bandwidth).sort((a, b) => a - b);
+  }
+
+  /**
+   * Notes that `target.key` was requested at `now`. A live media playlist, other than a blocking reload,
+   * is then watched: polled by the alarm until nobody asks for it. True if it was not watched before, so
+   * the alarm must be armed.
+   */
+  watch(target: PollTarget, fetched: FetchedPlaylist, now: number): boolean {
+    if (!isLive(fetched.info) || isBlockingReload(target.key)) return false;
+    const known = this.watches.has(target.key);
+    setBounded(this.watches, target.key, { target, lastRequested: now }, MAX_WATCHES);
+    return !known;
+  }
+
+  /**
+   * The watched playlists to fetch at `now`: those not fetched yet or no longer fresh. Watches nobody
+   * renewed for WATCH_TARGET_DURATIONS target durations lapse here and are forgotten.
+   */
+  due(now: number): PollTarget[] {
+    const due: PollTarget[] = [];
+    for (const [key, w] of this.watches) {
+      const fetched = this.playlists.get(key);
+      const targetMs = (fetched?.info.targetDuration ?? 2) * 1000;
+      if (now - w.lastRequested > WATCH_TARGET_DURATIONS * targetMs) {
+        this.watches.delete(key);
+        continue;
+      }
+      if (!fetched || !isFresh(fetched, now)) due.push(w.target);
+    }
+    return due;
+  }
+
+  /**
+   * When the alarm should fire, given the one already set (`current`): the moment the first watched
+   * playlist goes stale. Null to leave the alarm as it is: nothing is watched, or it fires soon enough.
+   */
+  alarmAt(now: number, current: number | null): number | null {
+    let next = Number.POSITIVE_INFINITY;
+    for (const key of this.watches.keys()) {
+      const fetched = this.playlists.get(key);
+      next = Math.min(next, fetched ? fetched.fetchedAt + fetched.freshMs : now + UNFETCHED_POLL_MS);
+    }
+    if (next === Number.POSITIVE_INFINITY || (current !== null && current <= next)) return null;
+    return Math.max(next, now + MIN_ALARM_DELAY_MS);
+  }
+}
