@@ -6,10 +6,9 @@ export interface OriginFetchOptions {
   isAllowed: (url: URL) => boolean;
   /** Time allowed until the response headers arrive. */
   timeoutMs: number;
-  headers?: HeadersInit;
 }
 
-export type OriginResponse = { ok: true; response: Response; url: URL } | { ok: false; failure: Failure; status?: number };
+export type OriginResponse = { ok: true; response: Response; url: URL } | { ok: false; failure: Failure };
 
 const MAX_REDIRECTS = 3;
 
@@ -26,7 +25,7 @@ export async function fetchFromOrigin(url: URL, options: OriginFetchOptions): Pr
     }
     let response: Response;
     try {
-      response = await fetch(current.toString(), { method: "GET", headers: options.headers, redirect: "manual", signal: deadline });
+      response = await fetch(current.toString(), { method: "GET", redirect: "manual", signal: deadline });
     } catch (err) {
       if (deadline.aborted) return { ok: false, failure: { code: "origin_timeout" } };
       return { ok: false, failure: { code: "origin_error", detail: `fetch failed: ${String(err)}` } };
@@ -42,11 +41,11 @@ export async function fetchFromOrigin(url: URL, options: OriginFetchOptions): Pr
     }
     if (response.status === 404 || response.status === 410) {
       await response.body?.cancel();
-      return { ok: false, status: response.status, failure: { code: "not_found", message: "The origin does not have this (any more)." } };
+      return { ok: false, failure: { code: "not_found", message: "The origin does not have this (any more)." } };
     }
     if (!response.ok) {
       await response.body?.cancel();
-      return { ok: false, status: response.status, failure: { code: "origin_error", detail: `origin answered ${response.status}` } };
+      return { ok: false, failure: { code: "origin_error", detail: `origin answered ${response.status}` } };
     }
     return { ok: true, response, url: current };
   }
