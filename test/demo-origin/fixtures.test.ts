@@ -70,14 +70,17 @@ describe("hang fixture", () => {
   });
 
   it("stops waiting as soon as the client's signal aborts, and after its bound otherwise", async () => {
+    // "stopped" when `wait` settles within `ms`; a second is a hang guard, far below the ten minutes it would hold.
+    const within = (wait: Promise<void>, ms: number) => Promise.race([wait.then(() => "stopped"), waitOrAbort(ms, undefined).then(() => "waiting")]);
     const ac = new AbortController();
     const waiting = waitOrAbort(600_000, ac.signal);
+    expect(await within(waiting, 50)).toBe("waiting");
     ac.abort();
-    await waiting;
+    expect(await within(waiting, 1_000)).toBe("stopped");
     const aborted = new AbortController();
     aborted.abort();
-    await waitOrAbort(600_000, aborted.signal);
-    await waitOrAbort(1, undefined);
+    expect(await within(waitOrAbort(600_000, aborted.signal), 1_000)).toBe("stopped");
+    expect(await within(waitOrAbort(1, undefined), 1_000)).toBe("stopped");
   });
 });
 
