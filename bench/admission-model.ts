@@ -1,7 +1,7 @@
 // Benchmark: admission decisions per second of the pure model for one event (no Durable Object, no I/O).
 // Run: npx tsx bench/admission-model.ts [arrivals=100000]
 import { pathToFileURL } from "node:url";
-import { AdmissionModel } from "../workers/shared/admission/model";
+import { AdmissionModel } from "../durable-objects/event-gate/model";
 
 const LADDER = [800_000, 2_500_000, 5_000_000];
 

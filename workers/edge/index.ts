@@ -6,9 +6,9 @@ export const app = createApp();
 
 export default { fetch: createFetch(app) } satisfies ExportedHandler<Env>;
 export { OriginShield } from "../../durable-objects/origin-shield/origin-shield";
-export { AttemptLimiter } from "../../durable-objects/attempt-limiter";
-export { LoginRegistry } from "../../durable-objects/login-registry";
-export { PurchaseLedger } from "../../durable-objects/purchase-ledger";
-export { EventGate } from "../../durable-objects/event-gate";
-export { PullZone } from "../../durable-objects/pull-zone";
-export { PullZoneDirectory } from "../../durable-objects/pull-zone-directory";
+export { AttemptLimiter } from "../../durable-objects/attempt-limiter/attempt-limiter";
+export { LoginRegistry } from "../../durable-objects/login-registry/login-registry";
+export { PurchaseLedger } from "../../durable-objects/purchase-ledger/purchase-ledger";
+export { EventGate } from "../../durable-objects/event-gate/event-gate";
+export { PullZone } from "../../durable-objects/pull-zone/pull-zone";
+export { PullZoneDirectory } from "../../durable-objects/pull-zone-directory/pull-zone-directory";

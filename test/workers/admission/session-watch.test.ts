@@ -3,7 +3,7 @@
 // tested in test/durable-objects/); time is passed in, so ten simulated minutes take no real time.
 import { describe, expect, it } from "vitest";
 import { SessionWatch } from "../../../workers/edge/admission/session-watch";
-import type { ReportInput } from "../../../durable-objects/event-gate";
+import type { ReportInput } from "../../../durable-objects/event-gate/client";
 
 interface Call {
   eventId: string;

@@ -1,5 +1,5 @@
 // Which paid channels a viewer may open: owning the channel's productId, or a channel pass listing the channel.
-import { purchaseLedger } from "../../../durable-objects/purchase-ledger.client";
+import { purchaseLedger } from "../../../durable-objects/purchase-ledger/client";
 import type { Channel, Product } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { readEntitlementsMirror } from "./store";

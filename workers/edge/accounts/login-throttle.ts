@@ -1,5 +1,5 @@
 // Login brute-force throttling: at most 5 attempts that did not succeed per login and per client address in 5 minutes.
-import { addressAttemptLimiter, loginAttemptLimiter } from "../../../durable-objects/attempt-limiter.client";
+import { addressAttemptLimiter, loginAttemptLimiter } from "../../../durable-objects/attempt-limiter/client";
 
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_MS = 5 * 60_000;

@@ -1,33 +1,6 @@
-// The ACCOUNTS KV namespace: account records, token revocations and the read copy of entitlements.
-import { z } from "zod";
-
-/** KV key layout of the ACCOUNTS namespace (documented in docs/accounts.md). */
-export const accountKeys = {
-  /** The account, by normalised login. Written by the LoginRegistry object that owns the login. */
-  user: (loginKey: string) => `user:${loginKey}`,
-  /** A logged-out token, until the token would have expired anyway. */
-  revoked: (tokenId: string) => `revoked:${tokenId}`,
-  /** Read copy of the products a viewer owns. The PurchaseLedger object is the source of truth. */
-  entitlements: (userId: string) => `entitlements:${userId}`,
-};
-
-export const PasswordHashSchema = z.object({
-  alg: z.literal("pbkdf2-sha256"),
-  iterations: z.number().int().positive(),
-  salt: z.string(),
-  hash: z.string(),
-});
-
-export const AccountSchema = z.object({
-  id: z.string(),
-  login: z.string(),
-  loginKey: z.string(),
-  password: PasswordHashSchema,
-  createdAt: z.string(),
-});
-export type Account = z.infer<typeof AccountSchema>;
-
-export const EntitlementsMirrorSchema = z.object({ productIds: z.array(z.string()), updatedAt: z.string() });
+// The edge's reads and writes of the ACCOUNTS KV namespace: account records, token revocations and the read copy of
+// entitlements (key layout and schemas in workers/shared/accounts/records.ts).
+import { accountKeys, AccountSchema, EntitlementsMirrorSchema, type Account } from "../../shared/accounts/records";
 
 // KV refuses expirationTtl under 60 seconds.
 const KV_MIN_TTL_SECONDS = 60;

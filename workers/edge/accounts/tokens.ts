@@ -1,5 +1,5 @@
 // Issuing a viewer token for an account: the one shape register and login answer with.
-import type { Account } from "./store";
+import type { Account } from "../../shared/accounts/records";
 import { accountsConfig } from "./config";
 import { newTokenId, signViewerToken } from "./viewer-token";
 

@@ -1,12 +1,12 @@
 // The edge's short-lived local copy of admission state: it batches viewers' activity and bytes per
 // event and reports them to the event's gate now and then, and remembers which sessions have ended,
 // so no segment or playlist request makes a Durable Object round trip of its own.
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 import { EndedSessions } from "../../shared/ended-sessions";
 
 /**
  * Reports go out at most this often per event and isolate, and otherwise once per lease period (the
- * gate allows for the report in flight: reportAllowanceMs in workers/shared/admission/model.ts).
+ * gate allows for the report in flight: reportAllowanceMs in durable-objects/event-gate/model.ts).
  */
 const MIN_REPORT_INTERVAL_MS = 2_000;
 /** Longer leases still report every minute, so ended sessions and small edges' bytes are not hours late. */

@@ -5,7 +5,7 @@ import { ChannelParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 import { channelLadder } from "../admission/ladder";
 import { rememberSessionOwner } from "../admission/session-owner";
 import { rememberCacheChoice } from "./pull-zones";

@@ -15,7 +15,7 @@ import { catalogStore } from "../catalog/store";
 import { operatorAuth } from "../middleware/operator-auth";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 
 const security = [{ operatorToken: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

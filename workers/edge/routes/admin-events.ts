@@ -1,9 +1,9 @@
 // Operator controls of a running event: the overload switch and live figures.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 import { originShield } from "../../../durable-objects/origin-shield/client";
-import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 import { DomainError } from "../../shared/errors";
 import { EventParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";

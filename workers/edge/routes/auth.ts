@@ -1,13 +1,14 @@
 // Viewer accounts: register, log in, log out, and check the session.
 import { createRoute } from "@hono/zod-openapi";
-import { loginRegistry } from "../../../durable-objects/login-registry.client";
-import { purchaseLedger } from "../../../durable-objects/purchase-ledger.client";
+import { loginRegistry } from "../../../durable-objects/login-registry/client";
+import { purchaseLedger } from "../../../durable-objects/purchase-ledger/client";
 import { clientAddressKey } from "../accounts/client-address";
 import { CredentialsSchema, loginKey } from "../accounts/credentials";
 import { beginLoginAttempt } from "../accounts/login-throttle";
 import { hashPassword, verifyPassword } from "../accounts/password";
 import { AuthResultSchema, SessionSchema } from "../accounts/schemas";
-import { readAccount, revokeToken, type Account } from "../accounts/store";
+import { readAccount, revokeToken } from "../accounts/store";
+import type { Account } from "../../shared/accounts/records";
 import { issueViewerToken } from "../accounts/tokens";
 import { viewerAuth } from "../middleware/viewer-auth";
 import { apiApp, errorResponses } from "../openapi";

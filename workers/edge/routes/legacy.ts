@@ -1,6 +1,6 @@
 // Links kept from the original prototype: GET /access_queue_swith toggles an event's overload switch.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 import { DomainError } from "../../shared/errors";
 import { IdSchema } from "../../shared/ids";
 import { catalogStore } from "../catalog/store";

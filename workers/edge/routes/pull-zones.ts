@@ -8,9 +8,9 @@ import { DomainError } from "../../shared/errors";
 import { IdSchema } from "../../shared/ids";
 import { timingSafeEqualText } from "../../shared/timing-safe";
 import { VerifiedTokenCache } from "../../shared/playback-token";
-import { pullZone } from "../../../durable-objects/pull-zone.client";
-import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { pullZone } from "../../../durable-objects/pull-zone/client";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 const tokens = new VerifiedTokenCache(5_000);

@@ -1,6 +1,6 @@
 // Purchases: buy a product once per Idempotency-Key through the viewer's ledger; list what was bought.
 import { createRoute, z } from "@hono/zod-openapi";
-import { purchaseLedger } from "../../../durable-objects/purchase-ledger.client";
+import { purchaseLedger } from "../../../durable-objects/purchase-ledger/client";
 import { IdempotencyHeaderSchema, PurchaseInputSchema, PurchaseResultSchema, PurchaseSchema } from "../accounts/schemas";
 import { catalogStore } from "../catalog/store";
 import { viewerAuth } from "../middleware/viewer-auth";

@@ -1,6 +1,6 @@
 // Ending a viewing session at once: DELETE /sessions/{id} with the playback token or the viewer's own token.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventGate } from "../../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 import { DomainError } from "../../shared/errors";
 import { verifyPlaybackToken } from "../../shared/playback-token";
 import { sessionOwner } from "../admission/session-owner";

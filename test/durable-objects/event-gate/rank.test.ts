@@ -1,7 +1,7 @@
 // Queue positions from the Fenwick index agree with counting, across re-basing as tickets come and go.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RankIndex } from "../../../workers/shared/admission/rank";
+import { RankIndex } from "../../../durable-objects/event-gate/rank";
 
 describe("RankIndex", () => {
   it("gives every live ticket its position among live tickets, however far sequence numbers run past the tree", () => {

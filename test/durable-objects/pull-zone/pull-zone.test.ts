@@ -1,8 +1,8 @@
 // PullZone (one per node) and PullZoneDirectory (one per event): keys, heartbeats, health, viewers' choices.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { pullZone } from "../../durable-objects/pull-zone.client";
-import { pullZoneDirectory } from "../../durable-objects/pull-zone-directory.client";
+import { pullZone } from "../../../durable-objects/pull-zone/client";
+import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 
 const T0 = 1_800_000_000_000;
 let n = 0;

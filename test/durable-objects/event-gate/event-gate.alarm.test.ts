@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { eventGate } from "../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 

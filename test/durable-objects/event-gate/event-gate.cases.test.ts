@@ -1,7 +1,7 @@
 // The shared admission cases, run against the EventGate Durable Object through its RPC stub in workerd.
 import { env } from "cloudflare:workers";
-import { eventGate } from "../../durable-objects/event-gate.client";
-import { runAdmissionCases, type AdmissionSubject } from "../shared/admission/cases";
+import { eventGate } from "../../../durable-objects/event-gate/client";
+import { runAdmissionCases, type AdmissionSubject } from "./cases";
 
 function gateSubject(): AdmissionSubject {
   const gate = eventGate(env, `cases-${crypto.randomUUID()}`);

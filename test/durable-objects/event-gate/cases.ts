@@ -6,7 +6,7 @@ import type {
   EgressSource,
   LimitsInput,
   ReleaseResult,
-} from "../../../workers/shared/admission/model";
+} from "../../../durable-objects/event-gate/model";
 
 /** What both implementations offer; time only moves through `advance`. */
 export interface AdmissionSubject {

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Account } from "../../workers/edge/accounts/store";
+import type { Account } from "../../../workers/shared/accounts/records";
 
 function account(loginKey: string, id: string): Account {
   return {

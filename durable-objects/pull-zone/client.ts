@@ -4,3 +4,6 @@
 export function pullZone(env: Env, nodeId: string) {
   return env.PULL_ZONE.get(env.PULL_ZONE.idFromName(nodeId));
 }
+
+// The types callers name, so that no caller imports the object's own modules.
+export type { DeregisterResult, HeartbeatInput, HeartbeatResult, RegisterInput } from "./pull-zone";

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { eventGate } from "../../durable-objects/event-gate.client";
+import { eventGate } from "../../../durable-objects/event-gate/client";
 
 describe("EventGate storage", () => {
   it("keeps sessions, queue positions, limits, the overload switch and counters across an eviction", async () => {

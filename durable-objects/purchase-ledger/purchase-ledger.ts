@@ -2,9 +2,9 @@
 // viewer run through here one idempotency key at a time, so a retried or duplicated submission charges
 // once, and the entitlement is committed to SQLite before the caller hears "completed".
 import { DurableObject } from "cloudflare:workers";
-import { accountKeys } from "../workers/edge/accounts/store";
-import { randomId } from "../workers/shared/ids";
-import { paymentProvider, type Money } from "../workers/shared/payment-provider";
+import { accountKeys } from "../../workers/shared/accounts/records";
+import { randomId } from "../../workers/shared/ids";
+import { paymentProvider, type Money } from "./payment-provider";
 
 export interface PurchaseRecord {
   id: string;

@@ -13,8 +13,8 @@ import {
   type ReleaseResult,
   type SessionRecord,
   type TicketRecord,
-} from "../workers/shared/admission/model";
-import { randomId } from "../workers/shared/ids";
+} from "./model";
+import { randomId } from "../../workers/shared/ids";
 
 export interface AdmitInput {
   ticket?: string;

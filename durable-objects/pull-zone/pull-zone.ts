@@ -1,8 +1,8 @@
 // One stadium cache node ("pull zone"): its key, address, events and last heartbeat; one object per node id.
-// It keeps the per-event directories (durable-objects/pull-zone-directory.ts) up to date with its health.
+// It keeps the per-event directories (durable-objects/pull-zone-directory/) up to date with its health.
 import { DurableObject } from "cloudflare:workers";
-import { timingSafeEqualText } from "../workers/shared/timing-safe";
-import { pullZoneDirectory } from "./pull-zone-directory.client";
+import { timingSafeEqualText } from "../../workers/shared/timing-safe";
+import { pullZoneDirectory } from "../pull-zone-directory/client";
 
 export interface RegisterInput {
   id: string;

@@ -9,3 +9,6 @@ export function loginAttemptLimiter(env: Env, loginKey: string) {
 export function addressAttemptLimiter(env: Env, addressKey: string) {
   return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`addr:${addressKey}`));
 }
+
+// The types callers name, so that no caller imports the object's own modules.
+export type { AttemptDecision } from "./attempt-limiter";

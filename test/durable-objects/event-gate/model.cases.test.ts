@@ -1,5 +1,5 @@
 // The shared admission cases, run against the pure model.
-import { AdmissionModel } from "../../../workers/shared/admission/model";
+import { AdmissionModel } from "../../../durable-objects/event-gate/model";
 import { runAdmissionCases, type AdmissionSubject } from "./cases";
 
 function modelSubject(): AdmissionSubject {

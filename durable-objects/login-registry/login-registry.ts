@@ -2,7 +2,7 @@
 // racing registrations meet here, one wins and the other hears "taken". Holds the account as the source
 // of truth and writes the KV copy that logins read.
 import { DurableObject } from "cloudflare:workers";
-import { accountKeys, AccountSchema, type Account } from "../workers/edge/accounts/store";
+import { accountKeys, AccountSchema, type Account } from "../../workers/shared/accounts/records";
 
 export type ClaimOutcome = { created: true } | { created: false };
 

@@ -4,3 +4,7 @@
 export function eventGate(env: Env, eventId: string) {
   return env.EVENT_GATE.get(env.EVENT_GATE.idFromName(eventId));
 }
+
+// The types callers name, so that no caller imports the object's own modules.
+export type { AdmitInput, ReportInput, ReportResult } from "./event-gate";
+export type { AdmissionDecision, AdmissionSnapshot, EgressSource, Limits, LimitsInput, ReleaseResult } from "./model";

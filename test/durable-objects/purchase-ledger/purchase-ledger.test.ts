@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { PurchaseRequest } from "../../durable-objects/purchase-ledger";
+import type { PurchaseRequest } from "../../../durable-objects/purchase-ledger/client";
 
 const NOW = 1_800_000_000_000;
 const pass = { id: "premium-pass", kind: "channel_pass" as const, title: "Premium pass", price: { amount: 29900, currency: "RUB" } };

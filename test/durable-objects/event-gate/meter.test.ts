@@ -1,6 +1,6 @@
 // The egress meter averages reported bytes over its window; a new session's reservation fades as its bytes arrive.
 import { describe, expect, it } from "vitest";
-import { EgressMeter, RampReservation } from "../../../workers/shared/admission/meter";
+import { EgressMeter, RampReservation } from "../../../durable-objects/event-gate/meter";
 
 describe("EgressMeter", () => {
   it("reports bytes served in the last window as bits per second, per source", () => {

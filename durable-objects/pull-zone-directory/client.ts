@@ -4,3 +4,6 @@
 export function pullZoneDirectory(env: Env, eventId: string) {
   return env.PULL_ZONE_DIRECTORY.get(env.PULL_ZONE_DIRECTORY.idFromName(eventId));
 }
+
+// The types callers name, so that no caller imports the object's own modules.
+export type { DirectoryEntry, LegacyView, RouteView, SessionChoice } from "./pull-zone-directory";

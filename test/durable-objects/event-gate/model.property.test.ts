@@ -2,7 +2,7 @@
 // arrivals, polls, renewals, releases, time (lease expiry, drop-outs), egress reports and switch flips.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AdmissionModel, type AdmissionDecision, type EgressSource } from "../../../workers/shared/admission/model";
+import { AdmissionModel, type AdmissionDecision, type EgressSource } from "../../../durable-objects/event-gate/model";
 
 type Op =
   | { kind: "arrive"; channel: number }
