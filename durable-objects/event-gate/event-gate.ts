@@ -21,6 +21,8 @@ export interface AdmitInput {
   channelId: string;
   /** The channel's rendition bandwidths in bits/s, so an egress budget can cap the ladder. */
   renditionsBps?: number[];
+  /** An invalid ticket joins at the back as a fresh arrival instead of being answered `invalid_ticket`. */
+  rejoinIfInvalid?: boolean;
   /** Milliseconds; tests only. */
   now?: number;
 }
@@ -79,12 +81,13 @@ export class EventGate extends DurableObject<Env> {
     return result;
   }
 
-  /** A viewer asks for access (fresh, or polling with its ticket): granted, queued, or invalid_ticket. */
+  /** A viewer asks for access (fresh, or polling with its ticket): granted, queued, or invalid_ticket (see `rejoinIfInvalid`). */
   async admit(input: AdmitInput): Promise<AdmissionDecision> {
     const decision = this.model.request({
       ticket: input.ticket,
       channelId: input.channelId,
       renditionsBps: input.renditionsBps,
+      rejoinIfInvalid: input.rejoinIfInvalid,
       now: input.now ?? Date.now(),
       newTicket: () => randomId("tkt"),
       newSessionId: () => randomId("ses"),

@@ -52,6 +52,8 @@ export interface AdmissionRequest {
   newSessionId: () => string;
   /** The channel's rendition bandwidths (BANDWIDTH of each variant), in bits per second. */
   renditionsBps?: readonly number[];
+  /** With a ticket that is invalid: join at the back as a fresh arrival rather than answer `invalid_ticket`. */
+  rejoinIfInvalid?: boolean;
 }
 
 export type AdmissionDecision =
@@ -63,7 +65,7 @@ export type AdmissionDecision =
       maxBandwidth?: number;
     }
   | { status: "queued"; ticket: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number }
-  /** Unknown, dropped out, or bound to another channel; the edge asks again as a fresh arrival. */
+  /** Unknown, dropped out, or bound to another channel (never with `rejoinIfInvalid`). */
   | { status: "invalid_ticket" };
 
 export type SessionState = "active" | "expired" | "unknown";
@@ -238,17 +240,17 @@ export class AdmissionModel {
     return { ...this.limits };
   }
 
-  /** A viewer asks for access: a fresh arrival (no ticket) or a queued viewer polling with its ticket. */
+  /**
+   * A viewer asks for access: a fresh arrival (no ticket) or a queued viewer polling with its ticket.
+   * An invalid ticket (unknown, dropped out, or another channel's) is answered `invalid_ticket`, or with
+   * `rejoinIfInvalid` the viewer joins at the back as a fresh arrival, in the same call.
+   */
   request(req: AdmissionRequest): AdmissionDecision {
     const now = this.tick(req.now);
     if (req.renditionsBps) this.learnLadder(req.channelId, req.renditionsBps);
     if (req.ticket !== undefined) {
-      const sessionId = this.grantedTickets.get(req.ticket);
-      const granted = sessionId === undefined ? undefined : this.sessions.get(sessionId);
-      if (granted) return granted.channelId === req.channelId ? this.grantedAnswer(granted) : { status: "invalid_ticket" };
-      const t = this.tickets.get(req.ticket);
-      if (!t || t.channelId !== req.channelId) return { status: "invalid_ticket" };
-      return this.decide(t, now, false, req.newSessionId);
+      const polled = this.poll(req.ticket, req.channelId, now, req.newSessionId);
+      if (polled.status !== "invalid_ticket" || !req.rejoinIfInvalid) return polled;
     }
     const ticket = req.newTicket();
     if (this.tickets.has(ticket) || this.grantedTickets.has(ticket)) throw new Error("newTicket returned a ticket already in use");
@@ -443,6 +445,16 @@ export class AdmissionModel {
   }
 
   // ---- decisions --------------------------------------------------------------------------------
+
+  /** A queued or already granted viewer presents its ticket. */
+  private poll(ticket: string, channelId: string, now: number, newSessionId: () => string): AdmissionDecision {
+    const sessionId = this.grantedTickets.get(ticket);
+    const granted = sessionId === undefined ? undefined : this.sessions.get(sessionId);
+    if (granted) return granted.channelId === channelId ? this.grantedAnswer(granted) : { status: "invalid_ticket" };
+    const t = this.tickets.get(ticket);
+    if (!t || t.channelId !== channelId) return { status: "invalid_ticket" };
+    return this.decide(t, now, false, newSessionId);
+  }
 
   /** How long after its last renewal a session ends: the lease plus the report allowance. */
   private leaseMs(): number {

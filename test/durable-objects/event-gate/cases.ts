@@ -11,7 +11,7 @@ import type {
 /** What both implementations offer; time only moves through `advance`. */
 export interface AdmissionSubject {
   configure(limits: LimitsInput): Promise<unknown>;
-  admit(input: { ticket?: string; channelId: string; renditionsBps?: number[] }): Promise<AdmissionDecision>;
+  admit(input: { ticket?: string; channelId: string; renditionsBps?: number[]; rejoinIfInvalid?: boolean }): Promise<AdmissionDecision>;
   report(input: { activeSessionIds: string[]; bytes: number; source: EgressSource }): Promise<{ expiredSessionIds: string[] }>;
   release(sessionId: string): Promise<ReleaseResult>;
   setOverload(enabled: boolean): Promise<boolean>;
@@ -93,6 +93,24 @@ export function runAdmissionCases(make: () => Promise<AdmissionSubject>): void {
       expect(await gate.admit({ ticket: a.ticket, channelId: "other" })).toEqual({ status: "invalid_ticket" });
       expect(await gate.admit({ ticket: "tkt_made_up", channelId: "main" })).toEqual({ status: "invalid_ticket" });
       expect(queued(await gate.admit({ ticket: a.ticket, channelId: "main" })).position).toBe(1);
+    });
+
+    it("queues an unknown or other-channel ticket at the back as a fresh arrival when asked to rejoin, and grants it when there is room", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 0 });
+      const a = queued(await gate.admit({ channelId: "main" }));
+      const b = queued(await gate.admit({ channelId: "main" }));
+      const stranger = queued(await gate.admit({ ticket: "tkt_made_up", channelId: "main", rejoinIfInvalid: true }));
+      expect(stranger.ticket).not.toBe("tkt_made_up");
+      expect(stranger.position).toBe(3);
+      const moved = queued(await gate.admit({ ticket: a.ticket, channelId: "other", rejoinIfInvalid: true }));
+      expect(moved.ticket).not.toBe(a.ticket);
+      expect(moved.position).toBe(4);
+      expect(queued(await gate.admit({ ticket: b.ticket, channelId: "main", rejoinIfInvalid: true }))).toMatchObject({ ticket: b.ticket, position: 2 });
+      expect((await gate.snapshot()).queued).toBe(4);
+      await gate.configure({ maxSessions: 5 });
+      granted(await gate.admit({ ticket: "tkt_gone", channelId: "main", rejoinIfInvalid: true }));
+      expect((await gate.snapshot()).activeSessions).toBe(1);
     });
 
     it("drops a ticket not polled for twice its retry interval and moves the ones behind it forward", async () => {

@@ -69,12 +69,13 @@ access.openapi(
     // Admission: the event's gate grants a lease, or queues the viewer in FIFO order.
     const now = Date.now();
     const renditionsBps = event.limits.maxEgressMbps !== undefined ? await channelLadder(c.env, channel, now) : undefined;
-    const gate = eventGate(c.env, eventId);
-    let decision = await gate.admit({ channelId, ...(body.ticket ? { ticket: body.ticket } : {}), ...(renditionsBps ? { renditionsBps } : {}) });
-    if (decision.status === "invalid_ticket") {
-      // Unknown, dropped-out or other-channel ticket: the viewer joins at the back as a new arrival.
-      decision = await gate.admit({ channelId, ...(renditionsBps ? { renditionsBps } : {}) });
-    }
+    // An unknown, dropped-out or other-channel ticket: the viewer joins at the back as a new arrival.
+    const decision = await eventGate(c.env, eventId).admit({
+      channelId,
+      rejoinIfInvalid: true,
+      ...(body.ticket ? { ticket: body.ticket } : {}),
+      ...(renditionsBps ? { renditionsBps } : {}),
+    });
     if (decision.status === "queued") {
       c.header("retry-after", String(decision.retryAfterSeconds));
       c.header("cache-control", "no-store");
@@ -89,7 +90,7 @@ access.openapi(
         202,
       );
     }
-    if (decision.status !== "granted") throw new Error("admission answered invalid_ticket to a fresh arrival");
+    if (decision.status !== "granted") throw new Error("admission answered invalid_ticket although asked to rejoin");
 
     const cfg = c.var.config;
     const expiresAtSeconds = Math.floor(now / 1000) + cfg.tokenTtlSeconds;
