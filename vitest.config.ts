@@ -19,6 +19,7 @@ export default defineConfig({
             "test/hls/**/*.test.ts",
             "test/shared/**/*.test.ts",
             "test/scripts/**/*.test.ts",
+            "test/architecture/**/*.test.ts",
             // Pure code beside workerd code: these run in Node, and the workers project leaves them out.
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/coalescer.test.ts",
