@@ -3,6 +3,7 @@
 // once, and the entitlement is committed to SQLite before the caller hears "completed".
 import { DurableObject } from "cloudflare:workers";
 import { accountKeys } from "../../workers/shared/accounts/records";
+import { Coalescer } from "../../workers/shared/coalescer";
 import { randomId } from "../../workers/shared/ids";
 import { paymentProvider, type Money } from "./payment-provider";
 
@@ -42,7 +43,8 @@ interface PurchaseRow extends Record<string, SqlStorageValue> {
 }
 
 export class PurchaseLedger extends DurableObject<Env> {
-  private readonly inflight = new Map<string, Promise<PurchaseOutcome>>();
+  /** Charges running now, by idempotency key: a duplicate submission shares the running one. */
+  private readonly charges = new Coalescer<PurchaseOutcome>();
   private mirrorChain: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -73,7 +75,7 @@ export class PurchaseLedger extends DurableObject<Env> {
       if (row.fingerprint !== req.fingerprint) return { type: "conflict" };
       if (row.status === "completed") return { type: "replayed", purchase: toRecord(row) };
       // Pending: a duplicate of a submission still being charged waits for it and shares its result.
-      const running = this.inflight.get(req.idempotencyKey);
+      const running = this.charges.running(req.idempotencyKey);
       if (running) return replayOf(await running);
       // Pending with nothing running: the object restarted mid-charge. Finish it; the provider is idempotent.
       return this.run(userId, row, req);
@@ -117,9 +119,7 @@ export class PurchaseLedger extends DurableObject<Env> {
   }
 
   private run(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<PurchaseOutcome> {
-    const running = this.charge(userId, row, req).finally(() => this.inflight.delete(req.idempotencyKey));
-    this.inflight.set(req.idempotencyKey, running);
-    return running;
+    return this.charges.run(req.idempotencyKey, () => this.charge(userId, row, req));
   }
 
   private async charge(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<PurchaseOutcome> {
