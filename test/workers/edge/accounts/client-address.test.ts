@@ -1,6 +1,6 @@
 // The client address key that login throttling counts against.
 import { describe, expect, it } from "vitest";
-import { clientAddressKey } from "../../../workers/edge/accounts/client-address";
+import { clientAddressKey } from "../../../../workers/edge/accounts/client-address";
 
 describe("clientAddressKey", () => {
   it("keeps an IPv4 address as it is", () => {

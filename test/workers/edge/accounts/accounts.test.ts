@@ -1,7 +1,7 @@
 // Viewer accounts: register, log in, session, log out, as the Android app and the web player use them.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signViewerToken } from "../../../workers/edge/accounts/viewer-token";
+import { signViewerToken } from "../../../../workers/edge/accounts/viewer-token";
 import { api, login, register, uniq, warmUp, type ApiError, type AuthResult } from "./support";
 
 beforeAll(warmUp, 60_000);

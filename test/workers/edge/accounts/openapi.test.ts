@@ -2,7 +2,7 @@
 // (Validation against the OpenAPI 3.1 JSON Schema runs in Node, in test/platform/viewer-flow.test.ts.)
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../../workers/edge/index";
+import { app } from "../../../../workers/edge/index";
 
 interface OpenApiDoc {
   openapi: string;

@@ -1,7 +1,7 @@
 // Login normal form and the password hash: one account per login whatever its case or Unicode form.
 import { describe, expect, it } from "vitest";
-import { CredentialsSchema, loginKey } from "../../../workers/edge/accounts/credentials";
-import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../../workers/edge/accounts/password";
+import { CredentialsSchema, loginKey } from "../../../../workers/edge/accounts/credentials";
+import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../../../workers/edge/accounts/password";
 
 describe("loginKey", () => {
   it("maps case, full-width and decomposed forms of one login to one key", () => {

@@ -1,7 +1,7 @@
 // Helpers for the account tests: talk to the edge worker in-process, with a catalog and viewers of their own.
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../../workers/edge/index";
+import worker from "../../../../workers/edge/index";
 
 export interface ApiError {
   error: { code: string; message: string; productId?: string };
