@@ -17,12 +17,11 @@ export default defineConfig({
           environment: "node",
           include: [
             "test/hls/**/*.test.ts",
-            "test/shared/**/*.test.ts",
-            "test/scripts/**/*.test.ts",
             "test/architecture/**/*.test.ts",
             // Pure code beside workerd code: these run in Node, and the workers project leaves them out.
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/coalescer.test.ts",
+            "test/workers/shared/play-request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
           ],
         },
@@ -48,6 +47,7 @@ export default defineConfig({
           exclude: [
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/coalescer.test.ts",
+            "test/workers/shared/play-request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
           ],
           // A hang guard, not a timing goal: the first call to a Durable Object in a file took 3.8–5.0 s

@@ -2,8 +2,8 @@
 // what the edge learns from the answers. The gate is a stand-in that records calls (the real one is
 // tested in test/durable-objects/); time is passed in, so ten simulated minutes take no real time.
 import { describe, expect, it } from "vitest";
-import { SessionWatch } from "../../../workers/edge/admission/session-watch";
-import type { ReportInput } from "../../../durable-objects/event-gate/client";
+import { SessionWatch } from "../../../../workers/edge/admission/session-watch";
+import type { ReportInput } from "../../../../durable-objects/event-gate/client";
 
 interface Call {
   eventId: string;
