@@ -1,14 +1,11 @@
-// Stadium cache node entry: /ping for viewers' apps, /play/<token>/… verified with public keys only and
-// served through the same coalescing cache as the edge, /_node/stats for the launcher's heartbeats.
+// Stadium node entry: /ping for viewers' apps, /play/<token>/… through the shared playback pipeline (its
+// tier: public keys only, its own events, the platform upstream), /_node/stats for the launcher's heartbeats.
 import { Hono } from "hono";
 import { DomainError, failureResponse, type Failure } from "../shared/errors";
-import { isPlaylistKey } from "../shared/origin-fetch";
-import { VerifiedTokenCache } from "../shared/playback-token";
-import { PullThroughCache, storedRead, type UpstreamResult } from "../shared/pull-through-cache";
-import { playbackEntry, playbackPreflight, playbackResponse, PLAYBACK_CORS } from "../shared/playback-response";
+import { PullThroughCache, type UpstreamResult } from "../shared/pull-through-cache";
+import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback-pipeline";
+import { PLAYBACK_CORS } from "../shared/playback-response";
 import { timingSafeEqualText } from "../shared/timing-safe";
-import { STEERING_KEY } from "../hls/paths";
-import { parsePlayUrl } from "../shared/play-request";
 import { NODE_HEADER } from "../shared/node-header";
 import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
@@ -17,7 +14,6 @@ import { EndedSessions } from "../shared/ended-sessions";
 type NodeEnv = { Bindings: CacheNodeBindings; Variables: { config: CacheNodeConfig } };
 
 // Isolate-wide state: caches and counters only.
-const tokens = new VerifiedTokenCache();
 let cache: PullThroughCache | null = null;
 const counters = new NodeCounters();
 /** Sessions the platform said are over (heartbeat answers): their playlists get 410, as at the edge. */
@@ -60,52 +56,37 @@ app.post("/_node/ended", async (c) => {
   return c.body(null, 204);
 });
 
-// Requests under /play/ arrive here only if the fetch entry passed them on (see the default export); the
-// routes stay so the paths and methods Hono answers are the same either way.
-app.options("/play/*", () => playbackPreflight());
-app.get("/play/*", (c) => servePlay(c.req.raw, c.var.config, c.executionCtx));
-
-/**
- * GET /play/<token>/<key>: what a viewer at the venue asks for. Called straight from the fetch entry, not
- * through Hono (whose per-request context and middleware chain cost a segment hit more than the rest of the
- * path): a hit found by peek() is answered with no promise at all. Failures are thrown as DomainError.
- */
-async function servePlay(request: Request, cfg: CacheNodeConfig, ctx: Pick<ExecutionContext, "waitUntil">): Promise<Response> {
-  const path = parsePlayUrl(request.url);
-  if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
-  const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
-  if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
-  const claims = verified.claims;
-  if (!cfg.eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
-  const now = Date.now();
-  const playlist = isPlaylistKey(path.key);
-  // A released or expired session is refused at its next playlist reload, as at the edge.
-  if (playlist && ended.has(claims.s, now)) throw new DomainError({ code: "session_expired" });
-  counters.viewer(claims.s, claims.e, now);
-
+/** A stadium node: tokens verified with public keys only, its own events only, the platform as upstream. */
+const nodePlayback: PlaybackTier<CacheNodeBindings> = {
+  verifyKeys: (env) => nodeConfig(env).verifyKeys,
+  accept(claims, env) {
+    if (!nodeConfig(env).eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
+  },
+  hasEnded: (sessionId, now) => ended.has(sessionId, now),
+  cache: (env) => (cache ??= new PullThroughCache({ maxBytes: nodeConfig(env).cacheBytes, maxObjectBytes: 64 * 1024 * 1024 })),
   // The steering manifest is per viewer and decided by the platform: passed through, never cached.
-  if (path.key.split("?")[0] === STEERING_KEY) {
-    const res = await fetch(`${cfg.platformUrl}/play/${path.token}/${path.key}`, { headers: { [NODE_HEADER]: cfg.id } });
+  async steering(req) {
+    const cfg = nodeConfig(req.env);
+    counters.viewer(req.claims.s, req.claims.e, req.now);
+    const res = await fetch(`${cfg.platformUrl}/play/${req.token}/${req.key}`, { headers: { [NODE_HEADER]: cfg.id } });
     return new Response(res.body, { status: res.status, headers: res.headers });
-  }
-
-  // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
-  const cacheKey = `${claims.e}/${claims.c}/${claims.b !== undefined && path.key === "index.m3u8" ? `b${claims.b}/` : ""}${path.key}`;
-  cache ??= new PullThroughCache({ maxBytes: cfg.cacheBytes, maxObjectBytes: 64 * 1024 * 1024 });
-  const stored = cache.peek(cacheKey, now);
-  // read() is this request's own promise (it waits for another request's load inside, with awaitShared).
-  const read = stored
-    ? storedRead(stored)
-    : await cache.read(cacheKey, now, () => {
+  },
+  route(req) {
+    const cfg = nodeConfig(req.env);
+    const { claims, playlist } = req;
+    counters.viewer(claims.s, claims.e, req.now);
+    // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
+    const cacheKey = playbackCacheKey(claims, req.key);
+    return {
+      cacheKey,
+      load: () => {
         counters.upstream(cacheKey, playlist);
-        return load(`${cfg.platformUrl}/play/${path.token}/${path.key}`, cfg.id, playlist);
-      });
-  if (!read.ok) throw new DomainError(read.failure);
-  // A HEAD sends no body: it counts as a request but adds nothing to the bytes the heartbeat reports.
-  counters.served(playlist, read.hit, request.method === "HEAD" ? 0 : (read.length ?? 0));
-  // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
-  return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
-}
+        return load(`${cfg.platformUrl}/play/${req.token}/${req.key}`, cfg.id, playlist);
+      },
+    };
+  },
+  record: (req, read, bytes) => counters.served(req.playlist, read.hit, bytes),
+};
 
 /** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */
 async function load(url: string, nodeId: string, playlist: boolean): Promise<UpstreamResult> {
@@ -169,24 +150,9 @@ function failureFor(status: number): Failure {
 }
 
 app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
-app.onError(errorResponse);
+app.onError((err) => playbackError(err));
 
-/** The one error handler: domain failures as the edge renders them, anything else a 502 that says so. */
-function errorResponse(err: unknown): Response {
-  if (err instanceof DomainError) return failureResponse(err.failure, PLAYBACK_CORS);
-  console.error("unhandled error", err);
-  return failureResponse({ code: "origin_error", detail: String(err) }, PLAYBACK_CORS);
-}
-
-/** The node's fetch handler: playback requests straight to the playback path, the rest (ping, the launcher's routes) to Hono. */
+/** The node's fetch handler: playback requests to the shared playback pipeline, the rest (ping, the launcher's routes) to Hono. */
 export default {
-  fetch: playbackEntry(play, (request, env, ctx) => app.fetch(request, env, ctx)),
+  fetch: playbackEntry(nodePlayback, (request, env, ctx) => app.fetch(request, env, ctx)),
 } satisfies ExportedHandler<CacheNodeBindings>;
-
-async function play(request: Request, env: CacheNodeBindings, ctx: ExecutionContext): Promise<Response> {
-  try {
-    return await servePlay(request, nodeConfig(env), ctx);
-  } catch (err) {
-    return errorResponse(err);
-  }
-}

@@ -5,8 +5,8 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { DomainError, failureResponse } from "../shared/errors";
 import { edgeConfig } from "./config";
-import { servePlayback } from "./playback/serve";
-import { playbackEntry, playbackPreflight } from "../shared/playback-response";
+import { edgePlayback } from "./playback/serve";
+import { playbackEntry } from "../shared/playback-pipeline";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";
@@ -39,11 +39,6 @@ export function createApp() {
     }),
   );
 
-  // Requests under /play/ arrive here only if the fetch entry passed them on (see createFetch); the routes stay so
-  // the paths and methods Hono answers are the same either way.
-  app.get("/play/*", (c) => servePlayback(c.req.raw, c.env, c.executionCtx, c.var.config));
-  app.options("/play/*", () => playbackPreflight());
-
   app.route("/", health);
   app.route("/api/v1", catalog);
   app.route("/api/v1", access);
@@ -75,21 +70,10 @@ function errorResponse(err: unknown): Response {
     return failureResponse({ code: "invalid_request", message: err.message || "The request is not valid." });
   }
   console.error("unhandled error", err);
-  return new Response(JSON.stringify({ error: { code: "internal", message: "Something went wrong on our side." } }), {
-    status: 500,
-    headers: { "content-type": "application/json; charset=utf-8" },
-  });
+  return failureResponse({ code: "internal" });
 }
 
-/** The edge worker's fetch handler: playback requests straight to the playback path, the rest to `app` (see playbackEntry). */
+/** The edge worker's fetch handler: playback requests to the shared playback pipeline, the rest to `app`. */
 export function createFetch(app: ReturnType<typeof createApp>): ExportedHandlerFetchHandler<Env> {
-  return playbackEntry(play, (request, env, ctx) => app.fetch(request, env, ctx));
-}
-
-async function play(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  try {
-    return await servePlayback(request, env, ctx, edgeConfig(env));
-  } catch (err) {
-    return errorResponse(err);
-  }
+  return playbackEntry(edgePlayback, (request, env, ctx) => app.fetch(request, env, ctx));
 }

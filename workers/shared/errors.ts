@@ -20,7 +20,9 @@ export type Failure =
   | { code: "origin_error"; detail: string }
   | { code: "origin_timeout" }
   | { code: "bad_origin_playlist"; reason: string }
-  | { code: "unavailable"; message: string; retryAfterSeconds: number };
+  | { code: "unavailable"; message: string; retryAfterSeconds: number }
+  /** A fault of ours, not the client's: logged with its cause, never shown. */
+  | { code: "internal" };
 
 /** Thrown anywhere in a request; `app.onError` renders it. */
 export class DomainError extends Error {
@@ -87,6 +89,8 @@ function render(f: Failure): Rendered {
       return { status: 502, message: "The stream's origin sent a playlist that cannot be served safely." };
     case "unavailable":
       return { status: 503, message: f.message, retryAfter: f.retryAfterSeconds };
+    case "internal":
+      return { status: 500, message: "Something went wrong on our side." };
   }
 }
 

@@ -2,7 +2,7 @@
 // CORS, cache headers, Range on segments, Content-Length whenever it is known.
 import { awaitShared } from "./await-shared";
 import type { StoredRead, StreamingRead } from "./pull-through-cache";
-import { isPlayPath, parseRange } from "./play-request";
+import { parseRange } from "./play-request";
 
 export const PLAYBACK_CORS = {
   "access-control-allow-origin": "*",
@@ -33,7 +33,9 @@ export async function playbackResponse(read: StoredRead | StreamingRead, o: Resp
   if (o.rangeHeader) return rangeResponse(new Blob([await awaitShared(read.complete)]), o.rangeHeader, headers);
   // The body is written straight into the response's own stream: FixedLengthStream keeps a known
   // Content-Length, IdentityTransformStream goes out chunked.
+  // The known length is also a header, so a HEAD (the same response without its body) still says it.
   const { readable, writable } = read.length === undefined ? new IdentityTransformStream() : new FixedLengthStream(read.length);
+  if (read.length !== undefined) headers["content-length"] = String(read.length);
   o.waitUntil(read.writeTo(writable).catch(() => {}));
   return new Response(readable, { headers });
 }
@@ -109,28 +111,4 @@ export function singleChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
-}
-
-type FetchHandler<E> = (request: Request, env: E, ctx: ExecutionContext) => Response | Promise<Response>;
-
-/**
- * The fetch entry of every tier (edge, stadium node): GET, HEAD and OPTIONS under /play/ go straight to
- * `play`, everything else to `other` (the tier's Hono app). Through Hono, building its per-request context
- * and running the middleware chain cost a segment hit more than the rest of the path together. Responses are
- * the same either way: HEAD is GET without a body, OPTIONS the preflight, other methods Hono's answer.
- */
-export function playbackEntry<E>(play: (request: Request, env: E, ctx: ExecutionContext) => Promise<Response>, other: FetchHandler<E>): FetchHandler<E> {
-  return (request, env, ctx) => {
-    if (!isPlayPath(request.url)) return other(request, env, ctx);
-    switch (request.method) {
-      case "GET":
-        return play(request, env, ctx);
-      case "HEAD":
-        return play(request, env, ctx).then((res) => new Response(null, res));
-      case "OPTIONS":
-        return playbackPreflight();
-      default:
-        return other(request, env, ctx);
-    }
-  };
 }

@@ -1,22 +1,20 @@
-// The edge's playback path: token check, L0 (isolate memory) → L1 (Cache API) → origin shield.
-import { DomainError } from "../../shared/errors";
+// The edge's playback tier for the shared pipeline (workers/shared/playback-pipeline.ts): keys from its
+// config, L0 (isolate memory) → L1 (Cache API) → the channel's origin shield, the event's admission
+// batching, and the playlists it makes per viewer for stadium-node steering.
 import { awaitShared } from "../../shared/await-shared";
-import { isPlaylistKey } from "../../shared/origin-fetch";
-import { VerifiedTokenCache } from "../../shared/playback-token";
-import { PullThroughCache, storedRead, type CacheRead, type PlaylistKind, type UpstreamResult } from "../../shared/pull-through-cache";
-import { fromPlayKey, PlayKeyError } from "../../hls/paths";
+import { PullThroughCache, type PlaylistKind, type UpstreamResult } from "../../shared/pull-through-cache";
+import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type PlaybackTier } from "../../shared/playback-pipeline";
+import { singleChunk } from "../../shared/playback-response";
+import { DomainError } from "../../shared/errors";
+import { fromPlayKey, MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
-import { originShield } from "../../../durable-objects/origin-shield.client";
-import type { EdgeConfig } from "../config";
-import { parsePlayUrl } from "../../shared/play-request";
-import { playbackResponse, singleChunk } from "../../shared/playback-response";
+import { originShield, type PlaylistVariant } from "../../../durable-objects/origin-shield/client";
+import { edgeConfig } from "../config";
 import { sessionWatch } from "../admission/session-watch";
-import { isSteeringKey, personalPlaylist, serveSteering, steeringVariant } from "./steering";
-import type { PlaylistVariant } from "../../../durable-objects/origin-shield";
+import { multivariantSteering, nodeMediaPlaylist, serveSteering, steeredMultivariant, STEERING_TAG } from "./steering";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
-const tokens = new VerifiedTokenCache();
 const l0 = new PullThroughCache({ maxBytes: 48 * 1024 * 1024, maxObjectBytes: 64 * 1024 * 1024 });
 const SEGMENT_TTL_MS = 10 * 60_000;
 /**
@@ -27,60 +25,62 @@ const SEGMENT_TTL_MS = 10 * 60_000;
 const indexKinds = new Map<string, PlaylistKind>();
 const L1_ORIGIN = "https://l1.balancer.internal";
 
+type EdgeRequest = PlaybackRequest<Env>;
 
-/**
- * GET /play/<token>/<key>: every playlist, segment, key and init section a player asks for. Called
- * straight from the worker's fetch entry (workers/edge/app.ts), not through Hono: a segment hit must
- * cost as little as the runtime allows. Failures are thrown as DomainError, like every route's.
- */
-export async function servePlayback(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">, cfg: EdgeConfig): Promise<Response> {
-  const path = parsePlayUrl(request.url);
-  if (!path) throw new DomainError({ code: "not_found", message: "No such playback path." });
-  const verified = await tokens.verify(path.token, cfg.verifyKeys, Date.now() / 1000);
-  if (!verified.ok) throw new DomainError({ code: "invalid_token", reason: verified.reason });
-  const claims = verified.claims;
-  // Stadium nodes: the steering manifest is per viewer and never cached here (workers/edge/playback/steering.ts).
-  if (isSteeringKey(path.key)) return serveSteering(env, claims);
+/** The edge: every viewer on the internet, and the stadium nodes' own upstream requests. */
+export const edgePlayback: PlaybackTier<Env> = {
+  verifyKeys: (env) => edgeConfig(env).verifyKeys,
+  hasEnded: (sessionId, now) => sessionWatch.hasEnded(sessionId, now),
+  cache: () => l0,
+  // Stadium nodes: the steering manifest is per viewer (workers/edge/playback/steering.ts).
+  steering: (req) => serveSteering(req.env, req.claims),
+  route,
+  record(req, read, bytes) {
+    const { env, ctx, claims } = req;
+    const report = sessionWatch.record(env, claims.e, claims.s, bytes, req.now);
+    if (report) ctx.waitUntil(report);
+    // An origin that sends no length (chunked): the body's bytes are counted once it has all arrived.
+    if (read.length === undefined && !read.hit && req.request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
+  },
+};
 
-  const playlist = isPlaylistKey(path.key);
-  const now = Date.now();
-  // A session whose lease ended (or that was released) gets 410 at its next playlist reload.
-  if (playlist && sessionWatch.hasEnded(claims.s, now)) throw new DomainError({ code: "session_expired" });
-
+async function route(req: EdgeRequest): Promise<PlaybackRoute> {
+  const { env, claims, key } = req;
   const channel = await catalogStore(env.CATALOG).getChannel(claims.e, claims.c);
   if (!channel) throw new DomainError({ code: "not_found", message: "This channel no longer exists." });
-
-  // Only the multivariant playlist has per-viewer variants (bandwidth cap, steering tag).
-  const channelKey = `${claims.e}/${claims.c}/${channel.updatedAt}`;
-  let variant: PlaylistVariant | undefined;
-  let cacheKey: string;
-  if (path.key === "index.m3u8" && indexKinds.get(channelKey) !== "media") {
-    const capped = claims.b !== undefined ? { maxBandwidth: claims.b } : undefined;
-    const steering = await steeringVariant(request, env, claims, path.key);
-    variant = steering ? { ...capped, steering } : capped;
-    cacheKey = `${channelKey}/${capped ? `b${capped.maxBandwidth}/` : ""}${steering ? "steer/" : ""}${path.key}`;
-  } else {
-    cacheKey = `${channelKey}/${path.key}`;
+  const kindKey = `${claims.e}/${claims.c}/${channel.updatedAt}`;
+  const version = String(channel.updatedAt);
+  if (key !== MULTIVARIANT_KEY) {
+    const cacheKey = playbackCacheKey(claims, key, { version });
+    return {
+      cacheKey,
+      load: () => load(req, channel, cacheKey, undefined),
+      ...(req.playlist ? { personalise: (read) => nodeMediaPlaylist(req.request, env, claims, req.token, key, read, req.now) } : {}),
+    };
   }
-
-  const stored = l0.peek(cacheKey, now);
-  const read: CacheRead = stored ? storedRead(stored) : await l0.read(cacheKey, now, () => load(env, ctx, channel, path.key, cacheKey, playlist, variant));
-  if (!read.ok) throw new DomainError(read.failure);
-  if (path.key === "index.m3u8" && read.playlistKind && indexKinds.get(channelKey) !== read.playlistKind) {
-    if (indexKinds.size >= 10_000) indexKinds.clear();
-    indexKinds.set(channelKey, read.playlistKind);
-  }
-  // A HEAD sends no body: it renews the session but adds nothing to the event's egress.
-  const report = sessionWatch.record(env, claims.e, claims.s, request.method === "HEAD" ? 0 : (read.length ?? 0), now);
-  if (report) ctx.waitUntil(report);
-  // An origin that sends no length (chunked): the body's bytes are counted once it has all arrived.
-  if (read.length === undefined && !read.hit && request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
-  if (playlist) {
-    const personal = await personalPlaylist(request, env, claims, path.token, path.key, read, now);
-    if (personal) return personal;
-  }
-  // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
-  return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
+  // The multivariant playlist: the only shared bytes with per-viewer variants (capped ladder, steering tag).
+  const knownMedia = indexKinds.get(kindKey) === "media";
+  const steering = knownMedia ? null : await multivariantSteering(req.request, env, claims);
+  const capped = claims.b !== undefined ? { maxBandwidth: claims.b } : undefined;
+  const variant: PlaylistVariant | undefined = steering ? { ...capped, steering: STEERING_TAG } : capped;
+  const cacheKey = playbackCacheKey(claims, key, { version, steering: steering !== null });
+  return {
+    cacheKey,
+    load: () => load(req, channel, cacheKey, knownMedia ? undefined : variant),
+    personalise: (read) =>
+      // By what the playlist is, not its name: a channel of one rendition serves a media playlist as index.m3u8.
+      read.playlistKind === "media"
+        ? nodeMediaPlaylist(req.request, env, claims, req.token, key, read, req.now)
+        : steering
+          ? steeredMultivariant(steering, req.token, read)
+          : Promise.resolve(null),
+    learned(read) {
+      if (read.playlistKind && indexKinds.get(kindKey) !== read.playlistKind) {
+        if (indexKinds.size >= 10_000) indexKinds.clear();
+        indexKinds.set(kindKey, read.playlistKind);
+      }
+    },
+  };
 }
 
 async function countWhenComplete(env: Env, eventId: string, sessionId: string, complete: Promise<Uint8Array>): Promise<void> {
@@ -88,15 +88,9 @@ async function countWhenComplete(env: Env, eventId: string, sessionId: string, c
   if (body) await sessionWatch.record(env, eventId, sessionId, body.byteLength, Date.now());
 }
 
-async function load(
-  env: Env,
-  ctx: Pick<ExecutionContext, "waitUntil">,
-  channel: Channel,
-  key: string,
-  cacheKey: string,
-  playlist: boolean,
-  variant: PlaylistVariant | undefined,
-): Promise<UpstreamResult> {
+/** An L0 miss: the Cache API for segments, then the channel's origin shield. */
+async function load(req: EdgeRequest, channel: Channel, cacheKey: string, variant: PlaylistVariant | undefined): Promise<UpstreamResult> {
+  const { env, ctx, key } = req;
   const origin = { originUrl: channel.originUrl, allowedHosts: channel.allowedHosts };
   try {
     fromPlayKey(key, origin); // refuse path tricks here, before any Durable Object sees them
@@ -105,7 +99,7 @@ async function load(
     throw err;
   }
   const l1Key = new Request(`${L1_ORIGIN}/${encodeURIComponent(cacheKey)}`);
-  if (!playlist) {
+  if (!req.playlist) {
     const cached = await caches.default.match(l1Key);
     if (cached?.body) {
       return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS };

@@ -3,14 +3,13 @@
 // See docs/stadium-nodes.md for the decisions (pathway per node incarnation, explicit node variants).
 import type { SteeringOptions } from "../../hls/rewrite";
 import { addNodePathways, absolutizeUris, setInitialPathway } from "../../hls/pathways";
-import { STEERING_KEY } from "../../hls/paths";
+import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
 import type { PlaybackClaims } from "../../shared/playback-token";
-import type { CacheRead } from "../../shared/pull-through-cache";
+import type { ServedRead } from "../../shared/playback-pipeline";
 import { NODE_HEADER } from "../../shared/node-header";
 import { awaitShared } from "../../shared/await-shared";
 import { PLAYBACK_CORS, wholeBody } from "../../shared/playback-response";
-import type { DirectoryEntry, LegacyView, RouteView } from "../../../durable-objects/pull-zone-directory";
-import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory.client";
+import { pullZoneDirectory, type DirectoryEntry, type LegacyView, type RouteView } from "../../../durable-objects/pull-zone-directory/client";
 
 /** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */
 export const EDGE_PATHWAY = "edge";
@@ -60,12 +59,6 @@ function steeringTtl(env: Env): number {
   return Number.isFinite(n) && n > 0 ? n : MAX_TTL_SECONDS;
 }
 
-/** Whether a play key names the steering manifest (hls.js adds `_HLS_pathway` and `_HLS_throughput`). */
-export function isSteeringKey(key: string): boolean {
-  const q = key.indexOf("?");
-  return (q < 0 ? key : key.slice(0, q)) === STEERING_KEY;
-}
-
 /** GET /play/<token>/steering.json: one directory call per reload, and never 429 (hls.js stops polling on it). */
 export async function serveSteering(env: Env, claims: PlaybackClaims): Promise<Response> {
   let manifest: SteeringManifest;
@@ -79,37 +72,6 @@ export async function serveSteering(env: Env, claims: PlaybackClaims): Promise<R
   return new Response(JSON.stringify(manifest), {
     headers: { ...PLAYBACK_CORS, "content-type": "application/json", "cache-control": "private, no-store" },
   });
-}
-
-// Per-request route of a multivariant request, looked up once and used twice (variant choice, personalisation).
-const routes = new WeakMap<Request, Promise<RouteView | null>>();
-
-function multivariantRoute(request: Request, env: Env, claims: PlaybackClaims): Promise<RouteView | null> {
-  let p = routes.get(request);
-  if (!p) {
-    p = (async () => {
-      // Events without nodes (most of them) cost no call per viewer: the isolate's copy says so.
-      const view = await awaitShared(legacyView(env, claims.e, Date.now()));
-      if (!view || view.nodes.length === 0) return null;
-      return pullZoneDirectory(env, claims.e).route(claims.s);
-    })().catch((err) => {
-      console.error("steering: directory unavailable", err);
-      return null;
-    });
-    routes.set(request, p);
-  }
-  return p;
-}
-
-/**
- * The shield variant of a multivariant request: the platform's steering tag when the event has healthy
- * nodes and the viewer's player steers. Nodes' own requests and viewers without steering get none.
- */
-export async function steeringVariant(request: Request, env: Env, claims: PlaybackClaims, key: string): Promise<SteeringOptions | undefined> {
-  if (key !== "index.m3u8" || request.headers.get(NODE_HEADER)) return undefined;
-  const route = await multivariantRoute(request, env, claims);
-  if (!route || route.nodes.length === 0 || route.choice?.steering === false) return undefined;
-  return { serverUri: STEERING_KEY, pathwayId: EDGE_PATHWAY };
 }
 
 // Isolate copy of each event's legacy view, refreshed at most once a second: media playlist reloads
@@ -129,44 +91,59 @@ function legacyView(env: Env, eventId: string, now: number): Promise<LegacyView 
 }
 
 /**
- * A playlist made for one viewer, or null when the shared bytes are right: the multivariant with node
- * pathways (steering players), or a media playlist whose links point at the viewer's node (players
- * without steering, decided at every reload). Such a playlist carries the token in absolute URLs, so it
- * is private to the viewer.
+ * The steering decision for one request of the multivariant playlist, made once: null when the shared
+ * bytes are right (a node's own request, an event without healthy nodes, a player without steering);
+ * otherwise the viewer's route, which tags the shared bytes for steering and adds the node pathways.
  */
-export async function personalPlaylist(
-  request: Request,
-  env: Env,
-  claims: PlaybackClaims,
-  token: string,
-  key: string,
-  read: Extract<CacheRead, { ok: true }>,
-  now: number,
-): Promise<Response | null> {
+export async function multivariantSteering(request: Request, env: Env, claims: PlaybackClaims): Promise<RouteView | null> {
   if (request.headers.get(NODE_HEADER)) return null;
-  let text: string | null = null;
-  // By what the playlist is, not its name: a channel of one rendition serves a media playlist as index.m3u8.
-  const multivariant = read.playlistKind ? read.playlistKind === "multivariant" : key === "index.m3u8";
-  if (multivariant) {
-    const route = await multivariantRoute(request, env, claims);
-    if (!route || route.nodes.length === 0 || route.choice?.steering === false) return null;
-    const shared = new TextDecoder().decode(await wholeBody(read));
-    if (!shared.includes("#EXT-X-CONTENT-STEERING:")) return null;
-    text = addNodePathways(
-      shared,
-      route.nodes.map((n) => ({ pathwayIds: [basePathway(n.id), incarnationPathway(n)], playlistUrl: `${n.baseUrl}/play/${token}/index.m3u8` })),
-    );
-    const node = chosenNode(route);
-    // Start on the node at once, so the first segments already come from the venue.
-    if (node) text = setInitialPathway(text, incarnationPathway(node));
-  } else {
-    const view = await awaitShared(legacyView(env, claims.e, now));
-    const nodeId = view?.legacy[claims.s];
-    const node = nodeId ? view!.nodes.find((n) => n.id === nodeId) : undefined;
-    if (!node) return null;
-    const shared = new TextDecoder().decode(await wholeBody(read));
-    text = absolutizeUris(shared, `${node.baseUrl}/play/${token}/${key}`);
+  let route: RouteView | null;
+  try {
+    // Events without nodes (most of them) cost no call per viewer: the isolate's copy says so.
+    const view = await awaitShared(legacyView(env, claims.e, Date.now()));
+    if (!view || view.nodes.length === 0) return null;
+    route = await pullZoneDirectory(env, claims.e).route(claims.s);
+  } catch (err) {
+    console.error("steering: directory unavailable", err);
+    return null;
   }
+  if (route.nodes.length === 0 || route.choice?.steering === false) return null;
+  return route;
+}
+
+/** The shield variant of a multivariant playlist steered by the platform. */
+export const STEERING_TAG: SteeringOptions = { serverUri: STEERING_KEY, pathwayId: EDGE_PATHWAY };
+
+/** The multivariant playlist for a steering viewer: the shared one with each healthy node's pathways, starting on the viewer's node. */
+export async function steeredMultivariant(route: RouteView, token: string, read: ServedRead): Promise<Response | null> {
+  const shared = new TextDecoder().decode(await wholeBody(read));
+  if (!shared.includes("#EXT-X-CONTENT-STEERING:")) return null;
+  let text = addNodePathways(
+    shared,
+    route.nodes.map((n) => ({ pathwayIds: [basePathway(n.id), incarnationPathway(n)], playlistUrl: `${n.baseUrl}/play/${token}/${MULTIVARIANT_KEY}` })),
+  );
+  const node = chosenNode(route);
+  // Start on the node at once, so the first segments already come from the venue.
+  if (node) text = setInitialPathway(text, incarnationPathway(node));
+  return personalResponse(text, read);
+}
+
+/**
+ * A media playlist whose links point at the viewer's node, for players without Content Steering, decided at
+ * every reload; null when the viewer plays from the edge (or the request is a node's own).
+ */
+export async function nodeMediaPlaylist(request: Request, env: Env, claims: PlaybackClaims, token: string, key: string, read: ServedRead, now: number): Promise<Response | null> {
+  if (request.headers.get(NODE_HEADER)) return null;
+  const view = await awaitShared(legacyView(env, claims.e, now));
+  const nodeId = view?.legacy[claims.s];
+  const node = nodeId ? view!.nodes.find((n) => n.id === nodeId) : undefined;
+  if (!node) return null;
+  const shared = new TextDecoder().decode(await wholeBody(read));
+  return personalResponse(absolutizeUris(shared, `${node.baseUrl}/play/${token}/${key}`), read);
+}
+
+/** A playlist made for one viewer carries the token in absolute URLs: private, never stored. */
+function personalResponse(text: string, read: ServedRead): Response {
   const body = new TextEncoder().encode(text);
   return new Response(body, {
     headers: {

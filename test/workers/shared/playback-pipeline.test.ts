@@ -1,0 +1,176 @@
+// The playback pipeline every tier runs (workers/shared/playback-pipeline.ts), driven through a small tier of
+// the test's own: what a player sees for tokens, ended sessions, methods, HEAD, Range and personal playlists,
+// and what the tier is told to count.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { playbackCacheKey, playbackEntry, type PlaybackTier, type ServedRead } from "../../../workers/shared/playback-pipeline";
+import { parseSigningKey, parseVerifyKeys, signPlaybackToken, type PlaybackClaims } from "../../../workers/shared/playback-token";
+import { PullThroughCache, type UpstreamResult } from "../../../workers/shared/pull-through-cache";
+import { singleChunk } from "../../../workers/shared/playback-response";
+
+const signingKey = parseSigningKey(env.PLAYBACK_SIGNING_KEY);
+const verifyKeys = parseVerifyKeys(env.PLAYBACK_VERIFY_KEYS);
+const SEGMENT = new Uint8Array(1000).map((_, i) => i % 251);
+const PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg-1.ts\n";
+
+interface Recorded {
+  key: string;
+  bytes: number;
+  hit: boolean;
+}
+
+/** A tier over an in-memory upstream: counts loads, records what the pipeline reports. */
+function testTier(o: { ended?: Set<string>; personal?: (read: ServedRead) => Response | null } = {}) {
+  const recorded: Recorded[] = [];
+  const loads: string[] = [];
+  const cache = new PullThroughCache({ maxBytes: 1 << 20, maxObjectBytes: 1 << 20 });
+  const tier: PlaybackTier<unknown> = {
+    verifyKeys: () => verifyKeys,
+    accept(claims) {
+      if (claims.e === "foreign") throw new (class extends Error {})("unexpected");
+    },
+    hasEnded: (s) => o.ended?.has(s) ?? false,
+    cache: () => cache,
+    steering: async () => Response.json({ VERSION: 1, TTL: 5, "PATHWAY-PRIORITY": ["edge"] }),
+    route(req) {
+      const cacheKey = playbackCacheKey(req.claims, req.key);
+      return {
+        cacheKey,
+        load: async (): Promise<UpstreamResult> => {
+          loads.push(cacheKey);
+          if (req.key.startsWith("missing")) return { ok: false, failure: { code: "not_found" }, ttlMs: 0 };
+          const bytes = req.playlist ? new TextEncoder().encode(PLAYLIST) : SEGMENT;
+          return { ok: true, contentType: req.playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", body: singleChunk(bytes), length: bytes.byteLength, ttlMs: 60_000 };
+        },
+        ...(o.personal ? { personalise: async (read: ServedRead) => o.personal!(read) } : {}),
+      };
+    },
+    record: (req, read, bytes) => recorded.push({ key: req.key, bytes, hit: read.hit }),
+  };
+  const fetch = playbackEntry(tier, () => new Response("other", { status: 299 }));
+  const call = (path: string, init?: RequestInit) => fetch(new Request(`https://tier.test${path}`, init), undefined, { waitUntil() {}, passThroughOnException() {}, props: {} } as never);
+  return { call, recorded, loads };
+}
+
+let token: string;
+const claims: Omit<PlaybackClaims, "v" | "k"> = { s: "sess-1", e: "ev", c: "ch", x: Math.floor(Date.now() / 1000) + 3600 };
+
+beforeAll(async () => {
+  token = await signPlaybackToken(claims, signingKey);
+});
+
+async function errorCode(res: Response): Promise<string> {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+describe("the playback pipeline", () => {
+  it("serves a segment once loaded and the next request for it from memory, loading it once", async () => {
+    const t = testTier();
+    const first = await t.call(`/play/${token}/seg-1.ts`);
+    expect(first.status).toBe(200);
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(SEGMENT);
+    const second = await t.call(`/play/${token}/seg-1.ts`);
+    expect(second.headers.get("x-cache")).toBe("HIT");
+    expect(new Uint8Array(await second.arrayBuffer())).toEqual(SEGMENT);
+    expect(t.loads).toEqual(["ev/ch/seg-1.ts"]);
+    expect(t.recorded.map((r) => r.bytes)).toEqual([1000, 1000]);
+  });
+
+  it("refuses a forged token with 403 invalid_token that a player on another origin can read", async () => {
+    const t = testTier();
+    const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+    const res = await t.call(`/play/${forged}/seg-1.ts`);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await errorCode(res)).toBe("invalid_token");
+    expect(t.loads).toEqual([]);
+  });
+
+  it("answers 410 session_expired to an ended session's playlist reload, while its segments still play out", async () => {
+    const t = testTier({ ended: new Set(["sess-1"]) });
+    const playlist = await t.call(`/play/${token}/720p/index.m3u8`);
+    expect(playlist.status).toBe(410);
+    expect(await errorCode(playlist)).toBe("session_expired");
+    expect((await t.call(`/play/${token}/seg-1.ts`)).status).toBe(200);
+  });
+
+  it("sends a HEAD the headers of the GET without a body, and counts no bytes for it", async () => {
+    const t = testTier();
+    const res = await t.call(`/play/${token}/seg-1.ts`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("1000");
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+    expect(t.recorded).toEqual([{ key: "seg-1.ts", bytes: 0, hit: false }]);
+  });
+
+  it("answers a byte range of a segment with 206 and exactly those bytes, and an impossible one with 416", async () => {
+    const t = testTier();
+    const part = await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=10-19" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe("bytes 10-19/1000");
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(SEGMENT.slice(10, 20));
+    const beyond = await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=5000-" } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("content-range")).toBe("bytes */1000");
+  });
+
+  it("refuses methods a playback path does not take with 405 and says which it takes", async () => {
+    const t = testTier();
+    const res = await t.call(`/play/${token}/seg-1.ts`, { method: "POST", body: "x" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(await errorCode(res)).toBe("method_not_allowed");
+  });
+
+  it("answers the CORS preflight without looking at the token", async () => {
+    const t = testTier();
+    const res = await t.call(`/play/not-a-token/seg-1.ts`, { method: "OPTIONS" });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-headers")).toBe("range");
+  });
+
+  it("passes every path outside /play/ to the tier's other handler", async () => {
+    const t = testTier();
+    expect((await t.call("/ping")).status).toBe(299);
+    expect((await t.call("/player/x")).status).toBe(299);
+  });
+
+  it("sends the steering manifest from the tier, never through the cache", async () => {
+    const t = testTier();
+    const res = await t.call(`/play/${token}/steering.json?_HLS_pathway=edge`);
+    expect(((await res.json()) as { VERSION: number }).VERSION).toBe(1);
+    expect(t.loads).toEqual([]);
+  });
+
+  it("sends the tier's personal playlist when it makes one, from the shared bytes loaded once", async () => {
+    const t = testTier({ personal: (read) => new Response(`personal ${read.contentType}`, { headers: { "cache-control": "private, no-store" } }) });
+    for (let i = 0; i < 2; i++) {
+      const res = await t.call(`/play/${token}/720p/index.m3u8`);
+      expect(await res.text()).toBe("personal application/vnd.apple.mpegurl");
+    }
+    expect(t.loads).toEqual(["ev/ch/720p/index.m3u8"]);
+  });
+
+  it("turns an upstream failure into its error, and an unexpected fault into 500 internal without details", async () => {
+    const t = testTier();
+    const missing = await t.call(`/play/${token}/missing.ts`);
+    expect(missing.status).toBe(404);
+    const foreign = await signPlaybackToken({ ...claims, e: "foreign" }, signingKey);
+    const fault = await t.call(`/play/${foreign}/seg-1.ts`);
+    expect(fault.status).toBe(500);
+    expect(await fault.text()).not.toContain("unexpected");
+  });
+});
+
+describe("playbackCacheKey", () => {
+  const c = { v: 1, k: "k", s: "s", e: "ev", c: "ch", x: 1 } as const;
+
+  it("shares one key among every viewer of a resource, whatever their session", () => {
+    expect(playbackCacheKey({ ...c, s: "a" }, "720p/seg-1.ts")).toBe(playbackCacheKey({ ...c, s: "b" }, "720p/seg-1.ts"));
+  });
+
+  it("splits only the multivariant playlist by capped ladder and steering tag", () => {
+    expect(playbackCacheKey({ ...c, b: 800_000 }, "index.m3u8", { version: "7", steering: true })).toBe("ev/ch/7/b800000/steer/index.m3u8");
+    expect(playbackCacheKey({ ...c, b: 800_000 }, "720p/index.m3u8", { version: "7", steering: true })).toBe("ev/ch/7/720p/index.m3u8");
+  });
+});
