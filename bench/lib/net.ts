@@ -99,8 +99,8 @@ export interface OpenConnection {
 /**
  * Opens a connection for one GET of `url`, the way a player already holds a keep-alive connection to its
  * CDN when it asks for the next segment. The crowd row opens 500 of these, then sends every request at
- * once: Node's http client, connecting as it sent, cost more than the servers it measured (its crowds on
- * a cached segment took 250-500 ms where this takes 150-250 ms). The response needs Content-Length; one
+ * once: Node's http client, connecting as it sent, costs more than the servers it measures, so its figures
+ * would be the client's. The response needs Content-Length; one
  * without it, a short body or a timeout (counted from the request) rejects.
  */
 export function openConnection(url: string, timeoutMs: number): Promise<OpenConnection> {

@@ -9,8 +9,8 @@
 //   another request resolves it (compatibility flag handle_cross_request_promise_resolution, on at the
 //   edge's compatibility date). So a waiter never awaits the shared promise itself, whose reactions
 //   would run in the resolving request: it awaits a promise it created, which the shared work settles.
-// Before this, waiters polled a flag on timers of their own (2-20 ms backoff): correct, but 500 viewers
-// of one new segment then spent the worker's one thread on timers while the body waited to go out.
+// Waiters are woken, never polling: 500 viewers of one new segment polling on timers of their own would
+// spend the worker's one thread on timers while the body waited to go out.
 
 /** How often a waiter's own keep-alive timer fires: rare, it only has to be pending. */
 const KEEP_ALIVE_MS = 1_000;

@@ -5,8 +5,8 @@ import { keepAlive, Signal } from "./await-shared";
 /**
  * Reads from a byte stream (a fetch body, a body over RPC) take everything that has arrived, up to
  * READ_BUFFER_BYTES, at once: the default reader hands script one 4 KiB piece at a time, 260 reads for a
- * 1 MB segment at each of the shield and the edge (a lone 1 MB miss took 285 ms against the origin's
- * 206, and 267 ms this way; median of 10). A piece smaller than KEEP_MIN_BYTES is copied out, so it does
+ * 1 MB segment at each of the shield and the edge, each a turn of the event loop that a lone miss waits
+ * through. A piece smaller than KEEP_MIN_BYTES is copied out, so it does
  * not keep a whole read buffer alive. No minimum is waited for: a part an LL-HLS origin sends as it is
  * made goes on at once.
  */
