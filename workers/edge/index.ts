@@ -1,7 +1,7 @@
 // Edge worker entry: the fetch handler (playback path, then the Hono app), plus the Durable Object classes this worker hosts.
 import { createApp, createFetch } from "./app";
 
-/** The Hono app behind the fetch handler; its `routes` list every API path (test/workers/accounts/openapi.test.ts). */
+/** The Hono app behind the fetch handler; its `routes` list every API path (test/workers/edge/accounts/openapi.test.ts). */
 export const app = createApp();
 
 export default { fetch: createFetch(app) } satisfies ExportedHandler<Env>;
