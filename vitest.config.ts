@@ -20,8 +20,8 @@ export default defineConfig({
             "test/architecture/**/*.test.ts",
             // Pure code beside workerd code: these run in Node, and the workers project leaves them out.
             "test/durable-objects/origin-shield/playlist-window.test.ts",
-            "test/workers/shared/coalescer.test.ts",
-            "test/workers/shared/play-request.test.ts",
+            "test/workers/shared/cache/coalescer.test.ts",
+            "test/workers/shared/playback/request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
           ],
         },
@@ -46,8 +46,8 @@ export default defineConfig({
           include: ["test/workers/**/*.test.ts", "test/durable-objects/**/*.test.ts"],
           exclude: [
             "test/durable-objects/origin-shield/playlist-window.test.ts",
-            "test/workers/shared/coalescer.test.ts",
-            "test/workers/shared/play-request.test.ts",
+            "test/workers/shared/cache/coalescer.test.ts",
+            "test/workers/shared/playback/request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
           ],
           // A hang guard, not a timing goal: the first call to a Durable Object in a file took 3.8–5.0 s

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { ROOT, startPlatform } from "./lib/platform";
 import { seedDemo } from "./lib/seed";
-import { startCacheNode } from "./lib/cache-node";
+import { startStadiumNode } from "../workers/stadium-node/service/launcher";
 
 const edgePort = Number(process.env.EDGE_PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
@@ -15,8 +15,8 @@ const platform = await startPlatform({
   verbose: true,
 });
 await seedDemo({ edgeUrl: platform.edgeUrl, originUrl: platform.originUrl, adminToken: platform.adminToken });
-// One demo stadium node, registered the way `npm run cache-node` registers one (docs/stadium-nodes.md).
-const node = await startCacheNode({ platformUrl: platform.edgeUrl, id: "demo-stand", name: "Demo stand", port: nodePort, secret: platform.pullZoneSecret, eventIds: ["demo"] });
+// One demo stadium node, registered the way `npm run stadium-node` registers one (docs/stadium-nodes.md).
+const node = await startStadiumNode({ platformUrl: platform.edgeUrl, id: "demo-stand", name: "Demo stand", port: nodePort, secret: platform.pullZoneSecret, eventIds: ["demo"] });
 
 console.log(`
 Balancer is running.
@@ -24,7 +24,7 @@ Balancer is running.
   operator     ${platform.edgeUrl}/operator    (operator token below)
   edge         ${platform.edgeUrl}            (API under /api/v1, playback under /play)
   demo origin  ${platform.originUrl}            (origin request counts at /_stats)
-  cache node   ${node.url}            (stadium node "demo-stand": ${node.url}/ping)
+  stadium node ${node.url}            (stadium node "demo-stand": ${node.url}/ping)
   operator token: ${platform.adminToken}   (from .dev.vars)
 
 Try:  curl -s -X POST ${platform.edgeUrl}/api/v1/events/demo/channels/main/access

@@ -1,22 +1,22 @@
 // Stadium cache discovery for the viewer: list the event's nodes, ping each with a timeout, pick a reachable one.
 import { api } from "./api";
 
-export interface CacheNode { id: string; name: string; pingUrl: string; baseUrl: string; healthy: boolean; rttMs?: number }
+export interface StadiumNode { id: string; name: string; pingUrl: string; baseUrl: string; healthy: boolean; rttMs?: number }
 export interface CacheProbe {
-  /** False when the platform has no cache-node endpoint (or it failed): the page says "not available". */
+  /** False when the platform has no stadium-node endpoint (or it failed): the page says "not available". */
   available: boolean;
-  nodes: CacheNode[];
+  nodes: StadiumNode[];
   /** The fastest node that answered its ping, or null (the viewer stays on the internet edge). */
-  reachable: CacheNode | null;
+  reachable: StadiumNode | null;
 }
 
 const PING_TIMEOUT_MS = 1500;
 
 /** Lists the event's stadium nodes and pings them in parallel. */
 export async function probeCaches(eventId: string): Promise<CacheProbe> {
-  let nodes: CacheNode[];
+  let nodes: StadiumNode[];
   try {
-    nodes = (await api<CacheNode[]>(`/events/${encodeURIComponent(eventId)}/caches`)).body;
+    nodes = (await api<StadiumNode[]>(`/events/${encodeURIComponent(eventId)}/caches`)).body;
     if (!Array.isArray(nodes)) return { available: false, nodes: [], reachable: null };
   } catch {
     return { available: false, nodes: [], reachable: null };

@@ -2,7 +2,7 @@
 // the waiting line when the event is full, and the stadium-cache indicator.
 import type HlsType from "hls.js";
 import { $, api, ApiError, errorText, formatMoney, h, idempotencyKey, say } from "./api";
-import { probeCaches, type CacheNode, type CacheProbe } from "./caches";
+import { probeCaches, type StadiumNode, type CacheProbe } from "./caches";
 
 // hls.js is loaded by its own <script> tag (public/js/hls.min.js, copied from node_modules at build time).
 declare const Hls: typeof HlsType;
@@ -466,7 +466,7 @@ async function refreshCaches(): Promise<void> {
       ? "none serves this event"
       : c.reachable
         ? `${c.reachable.name} reachable${c.reachable.rttMs !== undefined ? ` (${c.reachable.rttMs} ms)` : ""}`
-        : `none reachable (${c.nodes.map((n: CacheNode) => n.name).join(", ")})`;
+        : `none reachable (${c.nodes.map((n: StadiumNode) => n.name).join(", ")})`;
   await reportCache();
 }
 

@@ -2,11 +2,11 @@
 // and streamed to every waiting edge; live playlists are polled ahead of viewers while anyone asks for them.
 // What to keep, poll and prefetch is decided by PlaylistWindow; this object does the fetching and the alarm.
 import { DurableObject } from "cloudflare:workers";
-import { awaitShared } from "../../workers/shared/await-shared";
-import { Coalescer } from "../../workers/shared/coalescer";
+import { awaitShared } from "../../workers/shared/cache/await-shared";
+import { Coalescer } from "../../workers/shared/cache/coalescer";
 import type { Failure } from "../../workers/shared/errors";
 import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from "../../workers/shared/origin-fetch";
-import { PullThroughCache, type UpstreamResult } from "../../workers/shared/pull-through-cache";
+import { PullThroughCache, type UpstreamResult } from "../../workers/shared/cache/pull-through-cache";
 import { fromPlayKey, isAllowedOriginUrl, MULTIVARIANT_KEY, PlayKeyError, toPlayKey, type ChannelOrigin } from "../../workers/hls/paths";
 import type { PlaylistInfo } from "../../workers/hls/rewrite";
 import { FAILURE_TTL_MS, isBlockingReload, PlaylistWindow, segmentsToPrefetch, type FetchedPlaylist, type PlaylistVariant } from "./playlist-window";

@@ -1,6 +1,6 @@
 // Caller-side helper for the per-event pull-zone directory: the only place that builds its ids and stubs.
 
-/** The stadium cache nodes of one event and its viewers' node choices (one object per event). */
+/** The stadium nodes of one event and its viewers' node choices (one object per event). */
 export function pullZoneDirectory(env: Env, eventId: string) {
   return env.PULL_ZONE_DIRECTORY.get(env.PULL_ZONE_DIRECTORY.idFromName(eventId));
 }

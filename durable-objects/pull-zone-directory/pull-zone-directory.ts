@@ -1,4 +1,4 @@
-// Per-event directory of stadium cache nodes: which nodes serve the event and until when they count as
+// Per-event directory of stadium nodes: which nodes serve the event and until when they count as
 // healthy (pushed by each node's PullZone object), and which node each viewer session reported reaching.
 import { DurableObject } from "cloudflare:workers";
 

@@ -1,6 +1,6 @@
 // Caller-side helper for the pull-zone node objects: the only place that builds their ids and stubs.
 
-/** The registry record of one stadium cache node (one object per node id). */
+/** The registry record of one stadium node (one object per node id). */
 export function pullZone(env: Env, nodeId: string) {
   return env.PULL_ZONE.get(env.PULL_ZONE.idFromName(nodeId));
 }

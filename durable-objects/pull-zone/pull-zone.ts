@@ -1,4 +1,4 @@
-// One stadium cache node ("pull zone"): its key, address, events and last heartbeat; one object per node id.
+// One stadium node ("pull zone"): its key, address, events and last heartbeat; one object per node id.
 // It keeps the per-event directories (durable-objects/pull-zone-directory/) up to date with its health.
 import { DurableObject } from "cloudflare:workers";
 import { timingSafeEqualText } from "../../workers/shared/timing-safe";

@@ -3,7 +3,7 @@
 // once, and the entitlement is committed to SQLite before the caller hears "completed".
 import { DurableObject } from "cloudflare:workers";
 import { accountKeys } from "../../workers/shared/accounts/records";
-import { Coalescer } from "../../workers/shared/coalescer";
+import { Coalescer } from "../../workers/shared/cache/coalescer";
 import { randomId } from "../../workers/shared/ids";
 import { paymentProvider, type Money } from "./payment-provider";
 

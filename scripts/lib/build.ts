@@ -15,7 +15,7 @@ export interface WorkerBuild {
 export const WORKERS = {
   edge: { name: "edge", configPath: join(ROOT, "wrangler.toml") },
   "demo-origin": { name: "demo-origin", configPath: join(ROOT, "workers/demo-origin/wrangler.toml") },
-  "cache-node": { name: "cache-node", configPath: join(ROOT, "workers/cache-node/wrangler.toml") },
+  "stadium-node": { name: "stadium-node", configPath: join(ROOT, "workers/stadium-node/wrangler.toml") },
 } as const;
 
 /** Runs `wrangler deploy --dry-run --outdir dist/<name>` (unless `reuse` and a bundle exists) and returns where the bundle is. */

@@ -55,7 +55,7 @@ const within = (path: string, prefixes: readonly string[]) => prefixes.some((p) 
 /** Why an import breaks the direction, or null when it is allowed. */
 function violation({ from, to }: Pick<Import, "from" | "to">): string | null {
   if (within(from, SHARED_LAYER)) {
-    return within(to, ["durable-objects/", "workers/edge/", "workers/cache-node/"]) ? "the shared layer imports no object and no worker" : null;
+    return within(to, ["durable-objects/", "workers/edge/", "workers/stadium-node/"]) ? "the shared layer imports no object and no worker" : null;
   }
   if (from.startsWith("workers/") && to.startsWith("durable-objects/")) {
     if (CLIENT.test(to) || (from === EDGE_ENTRY && CLASS_FILE.test(to))) return null;
@@ -107,7 +107,7 @@ describe("import direction between workers/ and durable-objects/", () => {
     expect(allowed("workers/edge/index.ts", "durable-objects/event-gate/model.ts")).toBe(false);
     expect(allowed("durable-objects/event-gate/event-gate.ts", "workers/shared/ids.ts")).toBe(true);
     expect(allowed("durable-objects/login-registry/login-registry.ts", "workers/edge/accounts/store.ts")).toBe(false);
-    expect(allowed("durable-objects/x/x.ts", "workers/cache-node/config.ts")).toBe(false);
+    expect(allowed("durable-objects/x/x.ts", "workers/stadium-node/config.ts")).toBe(false);
     expect(allowed("workers/shared/errors.ts", "durable-objects/x/client.ts")).toBe(false);
     expect(allowed("workers/hls/rewrite.ts", "workers/edge/config.ts")).toBe(false);
   });
@@ -126,7 +126,7 @@ describe("import direction between workers/ and durable-objects/", () => {
     expect(violations((i) => i.from.startsWith("durable-objects/"))).toEqual([]);
   });
 
-  it("has workers/shared/ and workers/hls/ import nothing from objects, the edge or the cache node", () => {
+  it("has workers/shared/ and workers/hls/ import nothing from objects, the edge or the stadium node", () => {
     expect(violations((i) => within(i.from, SHARED_LAYER))).toEqual([]);
   });
 });

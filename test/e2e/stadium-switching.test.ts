@@ -1,4 +1,4 @@
-// Acceptance: hls.js in headless Chromium plays through a stadium node started with `npm run cache-node`,
+// Acceptance: hls.js in headless Chromium plays through a stadium node started with `npm run stadium-node`,
 // carries on through the edge when the node process is killed (longest currentTime stall printed), and
 // returns to the node when it is back; once with HLS Content Steering and once without (legacy players).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { observePlayback, openPlayer } from "../support/browser";
-import { chooseCache, listCaches } from "../support/cache-node";
+import { chooseCache, listCaches } from "../support/stadium-node";
 import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
 import { ROOT } from "../../scripts/lib/platform";
 
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 /** Starts the node the way docs/stadium-nodes.md says, as its own process group (workerd is its child). */
 async function startNodeProcess(attempt = 1): Promise<void> {
-  const child = spawn(`${ROOT}/node_modules/.bin/tsx`, ["scripts/cache-node.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--event", "demo"], {
+  const child = spawn(`${ROOT}/node_modules/.bin/tsx`, ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--event", "demo"], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "inherit", "inherit"],
@@ -56,7 +56,7 @@ async function startNodeProcess(attempt = 1): Promise<void> {
     if (ok && (await listCaches(p)).some((n) => n.id === NODE_ID)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error("the cache node did not come up");
+  throw new Error("the stadium node did not come up");
 }
 
 /** The box loses power: SIGKILL to the whole group, no deregistration. */

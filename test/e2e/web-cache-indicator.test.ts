@@ -4,12 +4,12 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startCacheNode, type RunningCacheNode } from "../../scripts/lib/cache-node";
+import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
 import { launchBrowser } from "../support/browser";
 import { startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
-let node: RunningCacheNode | undefined;
+let node: RunningStadiumNode | undefined;
 let browser: Browser;
 let page: Page;
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1", STEERING_TTL_SECONDS: "2" } }),
     launchBrowser(),
   ]);
-  node = await startCacheNode({ platformUrl: p.edgeUrl, id: "stadium-north", name: "North stand", port: await freePort(), secret: p.pullZoneSecret });
+  node = await startStadiumNode({ platformUrl: p.edgeUrl, id: "stadium-north", name: "North stand", port: await freePort(), secret: p.pullZoneSecret });
   page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
 });
 afterAll(async () => {

@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startNode, type RunningCacheNode } from "../support/cache-node";
+import { startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
-let node: RunningCacheNode;
+let node: RunningStadiumNode;
 beforeAll(async () => {
   p = await startSeededPlatform();
   node = await startNode(p, "methods-node");

@@ -1,12 +1,12 @@
 // Two stadium nodes and 200 simulated viewers split between them: each node fetches each segment from
 // the platform once, however many of its viewers ask for it at the same moment.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startNode, type RunningCacheNode } from "../support/cache-node";
+import { startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { retried } from "../support/http-client";
 import { openChannel, originStats, resetOriginStats, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
-let nodes: RunningCacheNode[];
+let nodes: RunningStadiumNode[];
 beforeAll(async () => {
   p = await startSeededPlatform();
   nodes = await Promise.all([startNode(p, "stand-a"), startNode(p, "stand-b")]);

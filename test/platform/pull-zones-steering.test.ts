@@ -1,11 +1,11 @@
 // Switching between a stadium node and the edge as the platform emits it: the multivariant's steering tag
 // and node pathways, the steering manifest, and media playlists for players without steering.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { chooseCache, startNode, type RunningCacheNode } from "../support/cache-node";
+import { chooseCache, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
-let node: RunningCacheNode | undefined;
+let node: RunningStadiumNode | undefined;
 beforeAll(async () => {
   p = await startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1", STEERING_TTL_SECONDS: "2" } });
 });

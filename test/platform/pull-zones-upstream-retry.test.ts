@@ -3,12 +3,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startCacheNode, type RunningCacheNode } from "../../scripts/lib/cache-node";
+import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
 import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
 let proxy: Server;
-let node: RunningCacheNode;
+let node: RunningStadiumNode;
 /** Segment requests the proxy cut off without answering, and all segment requests it saw. */
 const seen = { cut: 0, segments: 0 };
 let cutNext = 0;
@@ -49,7 +49,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const { port } = proxy.address() as AddressInfo;
-  node = await startCacheNode({ platformUrl: `http://127.0.0.1:${port}`, id: "flaky-link", port: 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
+  node = await startStadiumNode({ platformUrl: `http://127.0.0.1:${port}`, id: "flaky-link", port: 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
 });
 afterAll(async () => {
   await node?.stop();

@@ -1,9 +1,9 @@
-// Stadium cache nodes against the real edge and node workers: registration, heartbeats, the event's
+// Stadium nodes against the real edge and node workers: registration, heartbeats, the event's
 // node list, and a node that serves /play/ with public keys only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePlaybackKeys } from "../../scripts/lib/keys";
 import { createPrivateKey, sign } from "node:crypto";
-import { heartbeat, listCaches, register, startNode, type RunningCacheNode } from "../support/cache-node";
+import { heartbeat, listCaches, register, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 /** A token in the platform's format, signed with a key of our own (node:crypto, as an attacker would). */
@@ -14,7 +14,7 @@ function forge(claims: Record<string, unknown>, key: { kid: string; x: string; d
 }
 
 let p: Platform;
-let node: RunningCacheNode;
+let node: RunningStadiumNode;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -92,7 +92,7 @@ describe("registry", () => {
   });
 });
 
-describe("cache node", () => {
+describe("stadium node", () => {
   it("answers /ping with its id, events and status, and stays listed while it heartbeats", async () => {
     const res = await fetch(`${node.url}/ping`);
     expect(res.status).toBe(200);

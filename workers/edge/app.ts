@@ -6,7 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { DomainError, failureResponse } from "../shared/errors";
 import { edgeConfig } from "./config";
 import { edgePlayback } from "./playback/serve";
-import { playbackEntry } from "../shared/playback-pipeline";
+import { playbackEntry } from "../shared/playback/pipeline";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";

@@ -1,6 +1,6 @@
 // The edge's settings, parsed once per isolate from Env: a bad secret fails loudly at the first request, not silently per request.
 import { z } from "zod";
-import { parseSigningKey, parseVerifyKeys, type SigningKey, type VerifyKey } from "../shared/playback-token";
+import { parseSigningKey, parseVerifyKeys, type SigningKey, type VerifyKey } from "../shared/playback/token";
 
 export interface EdgeConfig {
   adminToken: string;

@@ -2,7 +2,7 @@
 // event and reports them to the event's gate now and then, and remembers which sessions have ended,
 // so no segment or playlist request makes a Durable Object round trip of its own.
 import { eventGate } from "../../../durable-objects/event-gate/client";
-import { EndedSessions } from "../../shared/ended-sessions";
+import { EndedSessions } from "../../shared/playback/ended-sessions";
 
 /**
  * Reports go out at most this often per event and isolate, and otherwise once per lease period (the

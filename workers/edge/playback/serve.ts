@@ -1,10 +1,10 @@
 // The edge's playback tier for the shared pipeline (workers/shared/playback-pipeline.ts): keys from its
 // config, L0 (isolate memory) → L1 (Cache API) → the channel's origin shield, the event's admission
 // batching, and the playlists it makes per viewer for stadium-node steering.
-import { awaitShared } from "../../shared/await-shared";
-import { PullThroughCache, type PlaylistKind, type UpstreamResult } from "../../shared/pull-through-cache";
-import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type PlaybackTier } from "../../shared/playback-pipeline";
-import { singleChunk } from "../../shared/playback-response";
+import { awaitShared } from "../../shared/cache/await-shared";
+import { PullThroughCache, type PlaylistKind, type UpstreamResult } from "../../shared/cache/pull-through-cache";
+import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type PlaybackTier } from "../../shared/playback/pipeline";
+import { singleChunk } from "../../shared/playback/response";
 import { DomainError } from "../../shared/errors";
 import { fromPlayKey, MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
 import { catalogStore } from "../catalog/store";

@@ -4,11 +4,11 @@
 import type { SteeringOptions } from "../../hls/rewrite";
 import { addNodePathways, absolutizeUris, setInitialPathway } from "../../hls/pathways";
 import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
-import type { PlaybackClaims } from "../../shared/playback-token";
-import type { ServedRead } from "../../shared/playback-pipeline";
-import { NODE_HEADER } from "../../shared/node-header";
-import { awaitShared } from "../../shared/await-shared";
-import { PLAYBACK_CORS, wholeBody } from "../../shared/playback-response";
+import type { PlaybackClaims } from "../../shared/playback/token";
+import type { ServedRead } from "../../shared/playback/pipeline";
+import { NODE_HEADER } from "../../shared/playback/node-header";
+import { awaitShared } from "../../shared/cache/await-shared";
+import { PLAYBACK_CORS, wholeBody } from "../../shared/playback/response";
 import { pullZoneDirectory, type DirectoryEntry, type LegacyView, type RouteView } from "../../../durable-objects/pull-zone-directory/client";
 
 /** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */

@@ -9,12 +9,12 @@ import { eventGate } from "../../../durable-objects/event-gate/client";
 import { channelLadder } from "../admission/ladder";
 import { rememberSessionOwner } from "../admission/session-owner";
 import { rememberCacheChoice } from "./pull-zones";
-import { signPlaybackToken } from "../../shared/playback-token";
+import { signPlaybackToken } from "../../shared/playback/token";
 
 const AccessRequestSchema = z
   .object({
     ticket: z.string().max(200).optional().openapi({ description: "The queue ticket from an earlier 202" }),
-    cacheId: z.string().max(64).optional().openapi({ description: "Id of a stadium cache node the viewer reached" }),
+    cacheId: z.string().max(64).optional().openapi({ description: "Id of a stadium node the viewer reached" }),
   })
   .openapi("AccessRequest");
 

@@ -1,4 +1,4 @@
-// Stadium cache nodes ("pull zones"): register, heartbeat, deregister, the healthy nodes of an event,
+// Stadium nodes ("pull zones"): register, heartbeat, deregister, the healthy nodes of an event,
 // and a viewer's report of the node it reached (PUT /sessions/{sessionId}).
 import { createRoute, z } from "@hono/zod-openapi";
 import { EventParamsSchema } from "../catalog/schemas";
@@ -7,7 +7,7 @@ import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
 import { IdSchema } from "../../shared/ids";
 import { timingSafeEqualText } from "../../shared/timing-safe";
-import { VerifiedTokenCache } from "../../shared/playback-token";
+import { VerifiedTokenCache } from "../../shared/playback/token";
 import { pullZone } from "../../../durable-objects/pull-zone/client";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 import { eventGate } from "../../../durable-objects/event-gate/client";
@@ -98,7 +98,7 @@ pullZones.openapi(
   createRoute({
     method: "post",
     path: "/pull-zones",
-    summary: "Register a stadium cache node (Bearer: PULL_ZONE_SECRET)",
+    summary: "Register a stadium node (Bearer: PULL_ZONE_SECRET)",
     security: [{ pullZoneSecret: [] }],
     request: { body: { ...json(RegisterSchema), required: true } },
     responses: { 201: { description: "Registered", ...json(RegisteredSchema) }, ...errorResponses(400, 401) },
@@ -106,7 +106,7 @@ pullZones.openapi(
   async (c) => {
     const presented = bearer(c.req.header("authorization"));
     if (!presented || !(await timingSafeEqualText(presented, c.var.config.pullZoneSecret))) {
-      throw new DomainError({ code: "unauthenticated", message: "Registering a cache node needs the pull-zone secret." });
+      throw new DomainError({ code: "unauthenticated", message: "Registering a stadium node needs the pull-zone secret." });
     }
     const input = c.req.valid("json");
     const interval = heartbeatSeconds(c.env);
@@ -137,7 +137,7 @@ pullZones.openapi(
     if (!key) throw new DomainError({ code: "unauthenticated", message: "A heartbeat needs the node key." });
     const { activeSessionsByEvent, ...input } = c.req.valid("json");
     const result = await pullZone(c.env, id).heartbeat(key, input);
-    if (result.status === "unknown") throw new DomainError({ code: "not_found", message: `No cache node '${id}' is registered.` });
+    if (result.status === "unknown") throw new DomainError({ code: "not_found", message: `No stadium node '${id}' is registered.` });
     if (result.status === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
     // The node's bytes count in each event's egress meter, apart from the internet edge's, and its
     // viewers' sessions are renewed: one gate call per event the node serves, only for those events.
@@ -185,7 +185,7 @@ pullZones.openapi(
     if (!key) throw new DomainError({ code: "unauthenticated", message: "Deregistering needs the node key or the operator token." });
     const operator = await timingSafeEqualText(key, c.var.config.adminToken);
     const result = await pullZone(c.env, id).deregister(operator ? { operator: true } : { nodeKey: key });
-    if (result === "unknown") throw new DomainError({ code: "not_found", message: `No cache node '${id}' is registered.` });
+    if (result === "unknown") throw new DomainError({ code: "not_found", message: `No stadium node '${id}' is registered.` });
     if (result === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
     return c.body(null, 204);
   },
@@ -195,7 +195,7 @@ pullZones.openapi(
   createRoute({
     method: "get",
     path: "/events/{eventId}/caches",
-    summary: "The healthy stadium cache nodes of an event, with the URL a viewer's app pings",
+    summary: "The healthy stadium nodes of an event, with the URL a viewer's app pings",
     request: { params: EventParamsSchema },
     responses: { 200: { description: "Healthy nodes", ...json(z.array(CacheSchema)) }, ...errorResponses(404) },
   }),

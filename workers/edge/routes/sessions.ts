@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eventGate } from "../../../durable-objects/event-gate/client";
 import { DomainError } from "../../shared/errors";
-import { verifyPlaybackToken } from "../../shared/playback-token";
+import { verifyPlaybackToken } from "../../shared/playback/token";
 import { sessionOwner } from "../admission/session-owner";
 import { sessionWatch } from "../admission/session-watch";
 import { lookupViewer } from "../middleware/viewer-auth";

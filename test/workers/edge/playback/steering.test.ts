@@ -1,7 +1,7 @@
 // The steering manifest: stadium pathway first while the viewer's node is healthy and reached, the edge otherwise.
 import { describe, expect, it } from "vitest";
 import { buildSteeringManifest } from "../../../../workers/edge/playback/steering";
-import { isSteeringKey } from "../../../../workers/shared/playback-pipeline";
+import { isSteeringKey } from "../../../../workers/shared/playback/pipeline";
 import type { DirectoryEntry } from "../../../../durable-objects/pull-zone-directory/client";
 
 const north: DirectoryEntry = { id: "north", name: "North", baseUrl: "http://10.0.0.5:8080", incarnation: "k1", healthyUntil: 0, activeViewers: 0, cacheHitRatio: null };

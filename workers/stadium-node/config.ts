@@ -1,10 +1,10 @@
 // The node's settings, parsed once per isolate from its bindings: a misconfigured node fails at its first request.
 import { z } from "zod";
-import { parseVerifyKeys, type VerifyKey } from "../shared/playback-token";
+import { parseVerifyKeys, type VerifyKey } from "../shared/playback/token";
 import { IdSchema } from "../shared/ids";
 
 /** The node's bindings (vars from its wrangler.toml, STATS_KEY as a secret from the launcher). */
-export interface CacheNodeBindings {
+export interface StadiumNodeBindings {
   NODE_ID: string;
   STATS_KEY?: string;
   PLATFORM_URL: string;
@@ -13,7 +13,7 @@ export interface CacheNodeBindings {
   NODE_CACHE_MB: string;
 }
 
-export interface CacheNodeConfig {
+export interface StadiumNodeConfig {
   id: string;
   /** Bearer for /_node/stats, which only the launcher on the same box reads. */
   statsKey: string;
@@ -23,9 +23,9 @@ export interface CacheNodeConfig {
   cacheBytes: number;
 }
 
-const configs = new WeakMap<object, CacheNodeConfig>();
+const configs = new WeakMap<object, StadiumNodeConfig>();
 
-export function nodeConfig(env: CacheNodeBindings): CacheNodeConfig {
+export function nodeConfig(env: StadiumNodeBindings): StadiumNodeConfig {
   let cfg = configs.get(env);
   if (cfg) return cfg;
   const platform = z.url({ protocol: /^https?$/ }).parse(env.PLATFORM_URL);
@@ -37,7 +37,7 @@ export function nodeConfig(env: CacheNodeBindings): CacheNodeConfig {
     verifyKeys: parseVerifyKeys(env.PLAYBACK_VERIFY_KEYS),
     cacheBytes: z.coerce.number().int().min(16).max(64 * 1024).parse(env.NODE_CACHE_MB) * 1024 * 1024,
   };
-  if (cfg.verifyKeys.length === 0) throw new Error("PLAYBACK_VERIFY_KEYS is empty: register the node first (scripts/cache-node.ts does)");
+  if (cfg.verifyKeys.length === 0) throw new Error("PLAYBACK_VERIFY_KEYS is empty: register the node first (workers/stadium-node/service/main.ts does)");
   configs.set(env, cfg);
   return cfg;
 }

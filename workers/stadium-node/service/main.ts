@@ -1,8 +1,8 @@
-// `npm run cache-node -- --platform <url> --id <id> --port <port> [--name ..] [--event demo] [--base-url ..] [--host ..]`:
+// `npm run stadium-node -- --platform <url> --id <id> --port <port> [--name ..] [--event demo] [--base-url ..] [--host ..]`:
 // the one command a stadium runs. Registers with the platform, serves viewers, heartbeats, deregisters on Ctrl-C.
 import { parseArgs } from "node:util";
-import { startCacheNode } from "./lib/cache-node";
-import { ensureDevVars } from "./lib/dev-vars";
+import { startStadiumNode } from "./launcher";
+import { ensureDevVars } from "../../../scripts/lib/dev-vars";
 
 const { values } = parseArgs({
   options: {
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.platform || !values.id || !values.port) {
-  console.error("usage: npm run cache-node -- --platform <url> --id <id> --port <port> [--name <name>] [--event <eventId>]... [--base-url <url>] [--host <ip>]");
+  console.error("usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--name <name>] [--event <eventId>]... [--base-url <url>] [--host <ip>]");
   process.exit(2);
 }
 // The secret comes from the environment; on a developer's laptop .dev.vars has the local one.
@@ -27,7 +27,7 @@ if (!secret) {
   process.exit(2);
 }
 
-const node = await startCacheNode({
+const node = await startStadiumNode({
   platformUrl: values.platform,
   id: values.id,
   port: Number(values.port),
@@ -37,15 +37,15 @@ const node = await startCacheNode({
   baseUrl: values["base-url"],
   secret,
   verbose: values.verbose,
-  log: (line) => console.log(`[cache-node ${values.id}] ${line}`),
+  log: (line) => console.log(`[stadium-node ${values.id}] ${line}`),
 });
-console.log(`[cache-node ${node.id}] serving at ${node.url} (ping: ${node.url}/ping)`);
+console.log(`[stadium-node ${node.id}] serving at ${node.url} (ping: ${node.url}/ping)`);
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  console.log(`[cache-node ${node.id}] deregistering`);
+  console.log(`[stadium-node ${node.id}] deregistering`);
   await node.stop();
   process.exit(0);
 };

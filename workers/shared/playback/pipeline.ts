@@ -1,13 +1,13 @@
 // The one playback pipeline of every serving tier (the edge, a stadium node): the /play/ entry, the token,
 // ended sessions, the shared cache read, HEAD/Range/CORS and errors. A tier supplies only what differs
 // (PlaybackTier): its keys, where a key's bytes come from, what it counts, and the playlists it makes per viewer.
-import { DomainError, failureResponse, type Failure } from "./errors";
-import { isPlaylistKey } from "./origin-fetch";
-import { parsePlayUrl, isPlayPath } from "./play-request";
-import { PLAYBACK_CORS, playbackPreflight, playbackResponse } from "./playback-response";
-import { VerifiedTokenCache, type PlaybackClaims, type VerifyKey } from "./playback-token";
-import { storedRead, type CacheRead, type PullThroughCache, type UpstreamResult } from "./pull-through-cache";
-import { MULTIVARIANT_KEY, STEERING_KEY } from "../hls/paths";
+import { DomainError, failureResponse, type Failure } from "../errors";
+import { isPlaylistKey } from "../origin-fetch";
+import { parsePlayUrl, isPlayPath } from "./request";
+import { PLAYBACK_CORS, playbackPreflight, playbackResponse } from "./response";
+import { VerifiedTokenCache, type PlaybackClaims, type VerifyKey } from "./token";
+import { storedRead, type CacheRead, type PullThroughCache, type UpstreamResult } from "../cache/pull-through-cache";
+import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
 
 /** One verified playback request, as every tier hook sees it. */
 export interface PlaybackRequest<E> {

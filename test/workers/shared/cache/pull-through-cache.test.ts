@@ -2,10 +2,10 @@
 // window (byte-lru.ts) and cross-request waiting (await-shared.ts): one upstream load per key however many
 // readers, failures remembered briefly, memory bounded.
 import { describe, expect, it } from "vitest";
-import { PullThroughCache, type CacheRead, type UpstreamResult } from "../../../workers/shared/pull-through-cache";
-import { ByteLru } from "../../../workers/shared/byte-lru";
-import { awaitShared } from "../../../workers/shared/await-shared";
-import { singleChunk } from "../../../workers/shared/playback-response";
+import { PullThroughCache, type CacheRead, type UpstreamResult } from "../../../../workers/shared/cache/pull-through-cache";
+import { ByteLru } from "../../../../workers/shared/cache/byte-lru";
+import { awaitShared } from "../../../../workers/shared/cache/await-shared";
+import { singleChunk } from "../../../../workers/shared/playback/response";
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 const ok = (body: Uint8Array, ttlMs = 60_000): UpstreamResult => ({ ok: true, contentType: "video/mp2t", body: singleChunk(body), length: body.byteLength, ttlMs });

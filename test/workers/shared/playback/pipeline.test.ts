@@ -3,10 +3,10 @@
 // and what the tier is told to count.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { playbackCacheKey, playbackEntry, type PlaybackTier, type ServedRead } from "../../../workers/shared/playback-pipeline";
-import { parseSigningKey, parseVerifyKeys, signPlaybackToken, type PlaybackClaims } from "../../../workers/shared/playback-token";
-import { PullThroughCache, type UpstreamResult } from "../../../workers/shared/pull-through-cache";
-import { singleChunk } from "../../../workers/shared/playback-response";
+import { playbackCacheKey, playbackEntry, type PlaybackTier, type ServedRead } from "../../../../workers/shared/playback/pipeline";
+import { parseSigningKey, parseVerifyKeys, signPlaybackToken, type PlaybackClaims } from "../../../../workers/shared/playback/token";
+import { PullThroughCache, type UpstreamResult } from "../../../../workers/shared/cache/pull-through-cache";
+import { singleChunk } from "../../../../workers/shared/playback/response";
 
 const signingKey = parseSigningKey(env.PLAYBACK_SIGNING_KEY);
 const verifyKeys = parseVerifyKeys(env.PLAYBACK_VERIFY_KEYS);

@@ -1,7 +1,7 @@
 // How every tier reads a playback request: the /play/<token>/<key> split and the Range header.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPlayPath, parsePlayUrl, parseRange } from "../../../workers/shared/play-request";
+import { isPlayPath, parsePlayUrl, parseRange } from "../../../../workers/shared/playback/request";
 
 describe("parsePlayUrl", () => {
   it.each([

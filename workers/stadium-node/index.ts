@@ -2,16 +2,16 @@
 // tier: public keys only, its own events, the platform upstream), /_node/stats for the launcher's heartbeats.
 import { Hono } from "hono";
 import { DomainError, failureResponse, type Failure } from "../shared/errors";
-import { PullThroughCache, type UpstreamResult } from "../shared/pull-through-cache";
-import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback-pipeline";
-import { PLAYBACK_CORS } from "../shared/playback-response";
+import { PullThroughCache, type UpstreamResult } from "../shared/cache/pull-through-cache";
+import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback/pipeline";
+import { PLAYBACK_CORS } from "../shared/playback/response";
 import { timingSafeEqualText } from "../shared/timing-safe";
-import { NODE_HEADER } from "../shared/node-header";
-import { nodeConfig, type CacheNodeBindings, type CacheNodeConfig } from "./config";
+import { NODE_HEADER } from "../shared/playback/node-header";
+import { nodeConfig, type StadiumNodeBindings, type StadiumNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
-import { EndedSessions } from "../shared/ended-sessions";
+import { EndedSessions } from "../shared/playback/ended-sessions";
 
-type NodeEnv = { Bindings: CacheNodeBindings; Variables: { config: CacheNodeConfig } };
+type NodeEnv = { Bindings: StadiumNodeBindings; Variables: { config: StadiumNodeConfig } };
 
 // Isolate-wide state: caches and counters only.
 let cache: PullThroughCache | null = null;
@@ -42,7 +42,7 @@ async function requireStatsKey(header: string | undefined, statsKey: string): Pr
 app.get("/_node/stats", async (c) => {
   await requireStatsKey(c.req.header("authorization"), c.var.config.statsKey);
   const since = Number(c.req.query("since"));
-  return c.json(counters.snapshot(Date.now(), cache, Number.isFinite(since) ? since : undefined), 200, { "cache-control": "no-store" });
+  return c.json(counters.snapshot(Date.now(), cache?.storedBytes ?? 0, Number.isFinite(since) ? since : undefined), 200, { "cache-control": "no-store" });
 });
 
 // The launcher passes on the sessions a heartbeat answer said are over.
@@ -57,7 +57,7 @@ app.post("/_node/ended", async (c) => {
 });
 
 /** A stadium node: tokens verified with public keys only, its own events only, the platform as upstream. */
-const nodePlayback: PlaybackTier<CacheNodeBindings> = {
+const nodePlayback: PlaybackTier<StadiumNodeBindings> = {
   verifyKeys: (env) => nodeConfig(env).verifyKeys,
   accept(claims, env) {
     if (!nodeConfig(env).eventIds.includes(claims.e)) throw new DomainError({ code: "invalid_token", reason: "event not served by this node" });
@@ -155,4 +155,4 @@ app.onError((err) => playbackError(err));
 /** The node's fetch handler: playback requests to the shared playback pipeline, the rest (ping, the launcher's routes) to Hono. */
 export default {
   fetch: playbackEntry(nodePlayback, (request, env, ctx) => app.fetch(request, env, ctx)),
-} satisfies ExportedHandler<CacheNodeBindings>;
+} satisfies ExportedHandler<StadiumNodeBindings>;

@@ -1,11 +1,13 @@
-// Starts a stadium cache node: registers it with the platform, runs the node worker on workerd (a socket
-// straight into the worker, through Miniflare's API), heartbeats what it served, and deregisters on stop. Used by `npm run cache-node`, `npm start` and the tests.
+// The stadium node's service process: registers the node with the platform, runs the node worker on workerd (a
+// socket straight into the worker, through Miniflare's API), heartbeats what it served, and deregisters on stop.
+// Used by `npm run stadium-node` (main.ts), `npm start` and the tests.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { buildWorker } from "./build";
-import { runWorker, type RunningWorker } from "./platform";
+import { buildWorker } from "../../../scripts/lib/build";
+import type { NodeStats } from "../counters";
+import { runWorker, type RunningWorker } from "../../../scripts/lib/platform";
 
-export interface CacheNodeOptions {
+export interface StadiumNodeOptions {
   /** The platform's edge URL, e.g. https://balancer.example or http://127.0.0.1:8787. */
   platformUrl: string;
   id: string;
@@ -23,33 +25,16 @@ export interface CacheNodeOptions {
   log?: (line: string) => void;
 }
 
-export interface RunningCacheNode {
+export interface RunningStadiumNode {
   url: string;
   id: string;
   nodeKey: string;
   incarnation: string;
   worker: RunningWorker;
   /** The node's counters, read the way the heartbeat reads them (with the sessions seen since `since`). */
-  stats(since?: number): Promise<NodeStatsReply>;
+  stats(since?: number): Promise<NodeStats>;
   /** Deregisters (unless `deregister: false`, as if the box lost power) and stops the worker. */
   stop(options?: { deregister?: boolean }): Promise<void>;
-}
-
-export interface NodeStatsReply {
-  activeViewers: number;
-  bytesServed: number;
-  requests: number;
-  segmentRequests: number;
-  playlistRequests: number;
-  cacheHitRatio: number | null;
-  segmentUpstreamFetches: number;
-  distinctSegments: number;
-  maxFetchesPerSegment: number;
-  playlistUpstreamFetches: number;
-  /** When the node took this snapshot (its clock). */
-  at: number;
-  /** Sessions that played since the `since` asked for, by event. */
-  sessionsByEvent: Record<string, string[]>;
 }
 
 interface Registered {
@@ -61,7 +46,7 @@ interface Registered {
 }
 
 /** Registers and starts one node; resolves once it answers /ping. */
-export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheNode> {
+export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningStadiumNode> {
   const log = o.log ?? (() => {});
   const platformUrl = o.platformUrl.replace(/\/+$/, "");
   const host = o.host ?? "127.0.0.1";
@@ -77,7 +62,7 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
       headers: { authorization: `Bearer ${o.secret}`, "content-type": "application/json" },
       body: JSON.stringify(registration),
     });
-    if (res.status !== 201) throw new Error(`registering cache node ${o.id} failed: ${res.status} ${await res.text()}`);
+    if (res.status !== 201) throw new Error(`registering stadium node ${o.id} failed: ${res.status} ${await res.text()}`);
     return (await res.json()) as Registered;
   };
 
@@ -85,7 +70,7 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
   // Local only: lets the launcher read the node's counters; never leaves this machine.
   const statsKey = randomBytes(24).toString("base64url");
   log(`registered ${o.id} (incarnation ${reg.incarnation}); heartbeat every ${reg.heartbeatIntervalSeconds} s`);
-  const worker = await runWorker(buildWorker("cache-node", o.prebuilt ?? process.env.BALANCER_PREBUILT === "1"), {
+  const worker = await runWorker(buildWorker("stadium-node", o.prebuilt ?? process.env.BALANCER_PREBUILT === "1"), {
     port,
     host,
     persistTo: false,
@@ -101,11 +86,11 @@ export async function startCacheNode(o: CacheNodeOptions): Promise<RunningCacheN
     },
   });
 
-  const stats = async (since?: number): Promise<NodeStatsReply> => {
+  const stats = async (since?: number): Promise<NodeStats> => {
     const query = since === undefined ? "" : `?since=${since}`;
     const res = await fetch(`${worker.url}/_node/stats${query}`, { headers: { authorization: `Bearer ${statsKey}` } });
     if (!res.ok) throw new Error(`node stats: ${res.status}`);
-    return (await res.json()) as NodeStatsReply;
+    return (await res.json()) as NodeStats;
   };
 
   let reportedBytes = 0;

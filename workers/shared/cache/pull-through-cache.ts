@@ -3,7 +3,7 @@
 import { ByteLru } from "./byte-lru";
 import { awaitShared } from "./await-shared";
 import { FanoutBody } from "./fanout";
-import type { Failure } from "./errors";
+import type { Failure } from "../errors";
 
 /**
  * A complete body held in memory. It is kept as a Blob: workerd sends a Blob body without copying it,

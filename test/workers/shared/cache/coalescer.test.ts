@@ -1,6 +1,6 @@
 // Coalescer: one run of the work per key at a time, shared by everyone who asks meanwhile.
 import { describe, expect, it } from "vitest";
-import { Coalescer } from "../../../workers/shared/coalescer";
+import { Coalescer } from "../../../../workers/shared/cache/coalescer";
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

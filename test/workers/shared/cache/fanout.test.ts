@@ -2,7 +2,7 @@
 // before the first byte, midway or after the end; an upstream failure reaches every reader as an error,
 // never as a short body that looks complete.
 import { describe, expect, it } from "vitest";
-import { FanoutBody } from "../../../workers/shared/fanout";
+import { FanoutBody } from "../../../../workers/shared/cache/fanout";
 
 /** An upstream whose chunks are released by the test, one `push` at a time. */
 function controlledUpstream() {

@@ -1,7 +1,7 @@
 // Playback tokens: Ed25519-signed claims carried in the /play/<token>/ path. The platform signs;
 // edges and stadium nodes verify with public keys only.
 import { z } from "zod";
-import { decodeBase64Url, encodeBase64Url } from "./base64url";
+import { decodeBase64Url, encodeBase64Url } from "../base64url";
 
 export const TOKEN_VERSION = 1;
 

@@ -1,5 +1,4 @@
 // What a node reports in its heartbeats: viewers seen lately, bytes served, hit ratio, upstream fetches per key.
-import type { PullThroughCache } from "../shared/pull-through-cache";
 
 /** A viewer counts as active this long after its last request (a few playlist reloads). */
 const ACTIVE_MS = 30_000;
@@ -73,7 +72,7 @@ export class NodeCounters {
   }
 
   /** The counters, with the sessions seen at or after `since` (ms; none when absent). */
-  snapshot(now: number, cache: PullThroughCache | null, since?: number): NodeStats {
+  snapshot(now: number, storedBytes: number, since?: number): NodeStats {
     this.prune(now);
     const sessionsByEvent: Record<string, string[]> = {};
     if (since !== undefined) {
@@ -100,7 +99,7 @@ export class NodeCounters {
       distinctSegments: this.segmentFetches.size,
       maxFetchesPerSegment: max,
       playlistUpstreamFetches: this.playlistUpstream,
-      storedBytes: cache?.storedBytes ?? 0,
+      storedBytes,
       at: now,
       sessionsByEvent,
     };

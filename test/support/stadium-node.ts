@@ -1,12 +1,12 @@
-// Test helpers for stadium cache nodes: start one in this process (as `npm run cache-node` does), register, heartbeat.
-import { startCacheNode, type RunningCacheNode } from "../../scripts/lib/cache-node";
+// Test helpers for stadium nodes: start one in this process (as `npm run stadium-node` does), register, heartbeat.
+import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
 import type { Platform } from "./platform";
 
-export type { RunningCacheNode };
+export type { RunningStadiumNode };
 
 /** Starts a node registered with the platform for event `demo`, on a free port. */
-export function startNode(p: Platform, id: string, options: { port?: number } = {}): Promise<RunningCacheNode> {
-  return startCacheNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
+export function startNode(p: Platform, id: string, options: { port?: number } = {}): Promise<RunningStadiumNode> {
+  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
 }
 
 /** The healthy nodes of an event as a viewer's app lists them. */

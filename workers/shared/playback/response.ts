@@ -1,8 +1,8 @@
 // Turns a pull-through cache read into the playback response every tier sends (edge, stadium node):
 // CORS, cache headers, Range on segments, Content-Length whenever it is known.
-import { awaitShared } from "./await-shared";
-import type { StoredRead, StreamingRead } from "./pull-through-cache";
-import { parseRange } from "./play-request";
+import { awaitShared } from "../cache/await-shared";
+import type { StoredRead, StreamingRead } from "../cache/pull-through-cache";
+import { parseRange } from "./request";
 
 export const PLAYBACK_CORS = {
   "access-control-allow-origin": "*",
