@@ -10,13 +10,13 @@ export default defineConfig({
   test: {
     projects: [
       // The demo origin's own tests run in workerd with its own wrangler config (static assets).
-      "test/demo-origin/vitest.config.ts",
+      "test/workers/demo-origin/vitest.config.ts",
       {
         test: {
           name: "unit",
           environment: "node",
           include: [
-            "test/hls/**/*.test.ts",
+            "test/workers/hls/**/*.test.ts",
             "test/architecture/**/*.test.ts",
             // Pure code beside workerd code: these run in Node, and the workers project leaves them out.
             "test/durable-objects/origin-shield/playlist-window.test.ts",
@@ -45,6 +45,9 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts", "test/durable-objects/**/*.test.ts"],
           exclude: [
+            // Their own projects: the pure HLS tests run in Node (unit), the demo origin's with its own config.
+            "test/workers/hls/**",
+            "test/workers/demo-origin/**",
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/cache/coalescer.test.ts",
             "test/workers/shared/playback/request.test.ts",

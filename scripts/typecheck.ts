@@ -13,7 +13,7 @@ const PROJECTS = [
   "tsconfig.json", // the edge, the stadium node and the Durable Objects (workerd)
   "workers/demo-origin/tsconfig.json", // the demo origin, against its own Env
   "test/tsconfig.workers.json", // tests the vitest pool runs inside workerd
-  "test/demo-origin/tsconfig.json", // the demo origin's tests, inside workerd
+  "test/workers/demo-origin/tsconfig.json", // the demo origin's tests, inside workerd
   "tsconfig.node.json", // scripts, benchmarks and the tests that run in Node
   "web/tsconfig.json", // the pages' scripts (browser)
 ];

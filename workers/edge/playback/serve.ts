@@ -1,4 +1,4 @@
-// The edge's playback tier for the shared pipeline (workers/shared/playback-pipeline.ts): keys from its
+// The edge's playback tier for the shared pipeline (workers/shared/playback/pipeline.ts): keys from its
 // config, L0 (isolate memory) → L1 (Cache API) → the channel's origin shield, the event's admission
 // batching, and the playlists it makes per viewer for stadium-node steering.
 import { awaitShared } from "../../shared/cache/await-shared";

@@ -1,4 +1,4 @@
-// The coalescing cache every tier reads through (workers/shared/pull-through-cache.ts), with its byte-bounded
+// The coalescing cache every tier reads through (workers/shared/cache/pull-through-cache.ts), with its byte-bounded
 // window (byte-lru.ts) and cross-request waiting (await-shared.ts): one upstream load per key however many
 // readers, failures remembered briefly, memory bounded.
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The playback pipeline every tier runs (workers/shared/playback-pipeline.ts), driven through a small tier of
+// The playback pipeline every tier runs (workers/shared/playback/pipeline.ts), driven through a small tier of
 // the test's own: what a player sees for tokens, ended sessions, methods, HEAD, Range and personal playlists,
 // and what the tier is told to count.
 import { env } from "cloudflare:workers";

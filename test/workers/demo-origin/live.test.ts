@@ -1,6 +1,6 @@
 // The live stream over real media: ladders, sliding media playlists, and segment bytes from the source loop.
 import { describe, expect, it } from "vitest";
-import { media } from "../../workers/demo-origin/renditions";
+import { media } from "../../../workers/demo-origin/renditions";
 import { expectErrorBody, get, listedSegments, sha256, textOf } from "./helpers";
 
 const M3U8 = "application/vnd.apple.mpegurl";

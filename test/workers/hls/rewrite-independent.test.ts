@@ -2,8 +2,8 @@
 // viewer's /play/TOKEN/ prefix and names, through fromPlayKey, the origin URL the original link resolved to.
 import HLS from "hls-parser";
 import { describe, expect, it } from "vitest";
-import { fromPlayKey } from "../../workers/hls/paths";
-import { rewritePlaylist } from "../../workers/hls/rewrite";
+import { fromPlayKey } from "../../../workers/hls/paths";
+import { rewritePlaylist } from "../../../workers/hls/rewrite";
 import { GOLDEN_CASES, optionsFor, ORIGIN, readFixture } from "./golden-cases";
 
 const EDGE_PREFIX = "https://edge.example/play/TOKEN/";

@@ -1,9 +1,9 @@
 // Rewrite policy: foreign links, bandwidth caps, steering options, redirects, losslessness, and the fast path's equivalence to the URL path.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lexicalParse, PlaylistError } from "../../workers/hls/parse";
-import { type ChannelOrigin, fromPlayKey } from "../../workers/hls/paths";
-import { NoVariantFitsError, rewritePlaylist, type RewriteOptions, UriMapper } from "../../workers/hls/rewrite";
+import { lexicalParse, PlaylistError } from "../../../workers/hls/parse";
+import { type ChannelOrigin, fromPlayKey } from "../../../workers/hls/paths";
+import { NoVariantFitsError, rewritePlaylist, type RewriteOptions, UriMapper } from "../../../workers/hls/rewrite";
 
 const ORIGIN: ChannelOrigin = { originUrl: "https://origin.example/live/ch/index.m3u8", allowedHosts: ["cdn.example"] };
 const AT_720: RewriteOptions = { playlistUrl: "https://origin.example/live/ch/720p/index.m3u8", playlistKey: "720p/index.m3u8", origin: ORIGIN };

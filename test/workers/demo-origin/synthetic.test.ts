@@ -1,7 +1,7 @@
 // The benchmark feeds: clock-driven playlists over filler segments of an exact size, and a 2,000-segment playlist.
 import { describe, expect, it } from "vitest";
-import { MAX_SYNTHETIC_BYTES } from "../../workers/demo-origin/filler";
-import { LONG_SEGMENT_BYTES } from "../../workers/demo-origin/routes/synthetic";
+import { MAX_SYNTHETIC_BYTES } from "../../../workers/demo-origin/filler";
+import { LONG_SEGMENT_BYTES } from "../../../workers/demo-origin/routes/synthetic";
 import { expectErrorBody, get, listedSegments, textOf } from "./helpers";
 
 describe("synthetic streams", () => {

@@ -1,5 +1,5 @@
-// Times rewritePlaylist on a 2,000-segment live media playlist. Run: npx tsx test/hls/bench/rewrite-bench.ts
-import { rewritePlaylist, type RewriteOptions } from "../../../workers/hls/rewrite";
+// Times rewritePlaylist on a 2,000-segment live media playlist. Run: npx tsx test/workers/hls/bench/rewrite-bench.ts
+import { rewritePlaylist, type RewriteOptions } from "../../../../workers/hls/rewrite";
 
 const SEGMENTS = 2000;
 const opts: RewriteOptions = {

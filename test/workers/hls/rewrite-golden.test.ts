@@ -1,7 +1,7 @@
 // Golden pairs: each fixtures/<case>.m3u8 rewritten with the case's options equals fixtures/<case>.expected.m3u8, byte for byte.
 import { describe, expect, it } from "vitest";
-import { toPlayKey } from "../../workers/hls/paths";
-import { rewritePlaylist } from "../../workers/hls/rewrite";
+import { toPlayKey } from "../../../workers/hls/paths";
+import { rewritePlaylist } from "../../../workers/hls/rewrite";
 import { GOLDEN_CASES, optionsFor, ORIGIN, readFixture } from "./golden-cases";
 
 describe.each(GOLDEN_CASES)("$name", (c) => {

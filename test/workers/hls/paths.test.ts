@@ -1,7 +1,7 @@
 // Play keys: origin URL ↔ key mapping, the refusals of fromPlayKey (the security boundary), and relative links between keys.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ChannelOrigin, fromPlayKey, isAllowedOriginUrl, MAX_PLAY_KEY_LENGTH, PlayKeyError, relativeUri, toPlayKey } from "../../workers/hls/paths";
+import { type ChannelOrigin, fromPlayKey, isAllowedOriginUrl, MAX_PLAY_KEY_LENGTH, PlayKeyError, relativeUri, toPlayKey } from "../../../workers/hls/paths";
 
 const ORIGIN: ChannelOrigin = { originUrl: "https://origin.example/live/ch/index.m3u8", allowedHosts: ["cdn.example"] };
 const EDGE = "https://edge.example/play/T/";

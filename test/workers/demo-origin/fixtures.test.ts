@@ -1,6 +1,6 @@
 // The failure fixtures: broken playlists, forced statuses, a request that never answers, and slow answers.
 import { describe, expect, it } from "vitest";
-import { waitOrAbort } from "../../workers/demo-origin/routes/faults";
+import { waitOrAbort } from "../../../workers/demo-origin/routes/faults";
 import { expectErrorBody, get, textOf } from "./helpers";
 
 describe("broken playlists", () => {

@@ -9,8 +9,8 @@ import {
   parsePlaylist,
   PlaylistError,
   semanticParse,
-} from "../../workers/hls/parse";
-import { NoVariantFitsError, rewritePlaylist } from "../../workers/hls/rewrite";
+} from "../../../workers/hls/parse";
+import { NoVariantFitsError, rewritePlaylist } from "../../../workers/hls/rewrite";
 
 const ORIGIN = { originUrl: "https://origin.example/live/ch/index.m3u8", allowedHosts: ["cdn.example"] };
 

@@ -1,6 +1,6 @@
 // Per-viewer playlist edits for stadium nodes: explicit node pathways in a multivariant, absolute node links in a media playlist.
 import { describe, expect, it } from "vitest";
-import { absolutizeUris, addNodePathways, setInitialPathway } from "../../workers/hls/pathways";
+import { absolutizeUris, addNodePathways, setInitialPathway } from "../../../workers/hls/pathways";
 
 const MV = `#EXTM3U
 #EXT-X-VERSION:3

@@ -9,10 +9,10 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   root: here("."),
   // Keep Vite's cache with the repository's, not in a node_modules/ beside these tests.
-  cacheDir: here("../../node_modules/.vite"),
+  cacheDir: here("../../../node_modules/.vite"),
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: here("../../workers/demo-origin/wrangler.toml") },
+      wrangler: { configPath: here("../../../workers/demo-origin/wrangler.toml") },
     }),
   ],
   test: {

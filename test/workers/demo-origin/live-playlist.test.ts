@@ -7,7 +7,7 @@ import {
   liveWindow,
   segmentInReach,
   type LiveMediaPlaylistOptions,
-} from "../../workers/demo-origin/live-playlist";
+} from "../../../workers/demo-origin/live-playlist";
 import goldenTs from "./golden/live-ts-wrap.expected.m3u8?raw";
 import goldenFmp4 from "./golden/live-fmp4-wrap.expected.m3u8?raw";
 

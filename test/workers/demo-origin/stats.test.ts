@@ -2,9 +2,9 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../workers/demo-origin/index";
-import { parseSegmentDelay } from "../../workers/demo-origin/middleware/segment-delay";
-import { RequestStats } from "../../workers/demo-origin/request-stats";
+import worker from "../../../workers/demo-origin/index";
+import { parseSegmentDelay } from "../../../workers/demo-origin/middleware/segment-delay";
+import { RequestStats } from "../../../workers/demo-origin/request-stats";
 import { get, ORIGIN } from "./helpers";
 
 describe("request stats", () => {

@@ -1,8 +1,8 @@
 // The golden playlist cases (fixtures/<name>.m3u8 → fixtures/<name>.expected.m3u8) with the options and spec text of each.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ChannelOrigin } from "../../workers/hls/paths";
-import type { RewriteOptions } from "../../workers/hls/rewrite";
+import type { ChannelOrigin } from "../../../workers/hls/paths";
+import type { RewriteOptions } from "../../../workers/hls/rewrite";
 
 export const ORIGIN: ChannelOrigin = {
   originUrl: "https://origin.example/live/ch/index.m3u8",
