@@ -53,8 +53,8 @@ const EDGE_SERVING = process.env.BENCH_EDGE === "emulated" ? "emulated" : "direc
 const log = (msg: string) => console.error(`bench: ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Segment numbers handed out newest first and never twice, so every "new segment" really is new.
-// The synthetic origin serves up to 900 segments behind its live window.
+// Segment numbers handed out newest first and never twice, so every "new segment" really is new. The sized
+// channels' playlists list 1,000 segments (?window=1000): the platform serves only what a playlist lists.
 let nextMsn = Math.floor(Date.now() / TARGET_DURATION_MS) - 1;
 const freshMsn = () => nextMsn--;
 
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   // for access right before it runs: a session left idle longer than its lease gets 410, as a viewer would.
   const playBase = async (id: string): Promise<string> => (await openChannel(p, id)).playbackUrl.replace(/index\.m3u8$/, "");
   const channels: [string, string][] = [
-    ...SIZES.map((s): [string, string] => [s.channel, `${p.originUrl}/synthetic/${s.bytes}/index.m3u8`]),
+    ...SIZES.map((s): [string, string] => [s.channel, `${p.originUrl}/synthetic/${s.bytes}/index.m3u8?window=1000`]),
     ["bench-long", `${p.originUrl}/synthetic/long/index.m3u8`],
     ["bench-poll-1", `${p.originUrl}/live/bench-poll-1/ts-360p/index.m3u8`],
     ["bench-poll-500", `${p.originUrl}/live/bench-poll-500/ts-360p/index.m3u8`],

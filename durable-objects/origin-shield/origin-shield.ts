@@ -30,6 +30,7 @@ export type ShieldReply =
 const PLAYLIST_MAX_BYTES = 4 * 1024 * 1024;
 const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
 const SEGMENT_TTL_MS = 10 * 60_000;
+const NOT_FOUND: ShieldReply = { type: "error", failure: { code: "not_found", message: "No such resource." } };
 
 export class OriginShield extends DurableObject<Env> {
   private version = "";
@@ -37,6 +38,10 @@ export class OriginShield extends DurableObject<Env> {
   private readonly segments: PullThroughCache;
   private readonly playlistFetches = new Coalescer<FetchedPlaylist | Failure>();
   private originPlaylistRequests = 0;
+  /** A read of the channel's playlists for keys they did not list (yet), shared by every such request meanwhile. */
+  private listingRead: Promise<void> | null = null;
+  /** Why the last listing read could not read the channel's entry, answered to unlisted keys until the next. */
+  private listingFailure: Failure | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,9 +60,12 @@ export class OriginShield extends DurableObject<Env> {
     try {
       url = fromPlayKey(req.key, req.origin);
     } catch (err) {
-      if (err instanceof PlayKeyError) return { type: "error", failure: { code: "not_found", message: "No such resource." } };
+      if (err instanceof PlayKeyError) return NOT_FOUND;
       throw err;
     }
+    // A token opens only what its channel's playlists list: anything else is 404, fetched from nowhere.
+    const listed = await this.lists(req);
+    if (listed !== true) return listed;
     if (isPlaylistKey(req.key)) return this.playlist(req, url);
     const read = await this.segments.read(req.key, Date.now(), () => this.loadSegment(req.origin, url));
     if (!read.ok) return { type: "error", failure: read.failure };
@@ -105,16 +113,41 @@ export class OriginShield extends DurableObject<Env> {
     return { ok: true, contentType, body, length: Number.isFinite(length) ? length : undefined, ttlMs: SEGMENT_TTL_MS };
   }
 
+  /**
+   * Whether the channel's playlists list `req.key`. A key they do not list makes them be read again (the
+   * entry and, for a multivariant, its media playlists) at most once per LISTING_RECHECK_MS, so a shield
+   * that restarted still serves what viewers' playlists list while junk keys cost the origin nothing.
+   */
+  private async lists(req: ShieldRequest): Promise<true | ShieldReply> {
+    if (this.window.isListed(req.key)) return true;
+    if (!this.listingRead && this.window.recheckListing(Date.now())) {
+      this.listingRead = this.readListing(req.origin)
+        .catch(() => {})
+        .finally(() => (this.listingRead = null));
+    }
+    if (this.listingRead) await awaitShared(this.listingRead);
+    if (this.window.isListed(req.key)) return true;
+    // An origin that cannot be read is the origin's failure, not a key nobody listed.
+    return this.listingFailure ? { type: "error", failure: this.listingFailure } : NOT_FOUND;
+  }
+
+  private async readListing(origin: ChannelOrigin): Promise<void> {
+    const entry = await this.fetched(MULTIVARIANT_KEY, origin, fromPlayKey(MULTIVARIANT_KEY, origin));
+    this.listingFailure = "code" in entry ? entry : null;
+    if ("code" in entry) return;
+    await Promise.allSettled(this.window.listedPlaylists().map(async (key) => this.fetched(key, origin, fromPlayKey(key, origin))));
+  }
+
+  /** The playlist under `key`: fresh from the window, its remembered failure, or one (shared) origin fetch. */
+  private async fetched(key: string, origin: ChannelOrigin, url: URL): Promise<FetchedPlaylist | Failure> {
+    const now = Date.now();
+    return this.window.fresh(key, now) ?? this.window.failure(key, now) ?? (await awaitShared(this.refresh(key, origin, url)));
+  }
+
   private async playlist(req: ShieldRequest, url: URL): Promise<ShieldReply> {
     const now = Date.now();
-    let fetched = this.window.fresh(req.key, now);
-    if (!fetched) {
-      const failure = this.window.failure(req.key, now);
-      if (failure) return { type: "error", failure };
-      const result = await awaitShared(this.refresh(req.key, req.origin, url));
-      if ("code" in result) return { type: "error", failure: result };
-      fetched = result;
-    }
+    const fetched = await this.fetched(req.key, req.origin, url);
+    if ("code" in fetched) return { type: "error", failure: fetched };
     if (this.window.watch({ key: req.key, origin: req.origin, url }, fetched, now)) await this.armPolling();
     const text = this.window.rendering(fetched, req);
     if (typeof text !== "string") return { type: "error", failure: text };

@@ -1,9 +1,11 @@
 // The origin shield's memory of one channel's playlists, as decisions over `now`: what was fetched and
 // whether it is still fresh, which failures are remembered, which renderings (rewrites) are kept, which live
 // playlists are polled and when, which new segments to prefetch. Pure: the object does the fetching and the alarm.
-import type { ChannelOrigin } from "../../workers/hls/paths";
+import { listedKeys, listingKey } from "../../workers/hls/listing";
+import { MULTIVARIANT_KEY, type ChannelOrigin } from "../../workers/hls/paths";
 import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../../workers/hls/rewrite";
 import type { Failure } from "../../workers/shared/errors";
+import { isPlaylistKey } from "../../workers/shared/origin-fetch";
 
 /** Options that make one multivariant playlist differ from another (capped ladder, steering). */
 export interface PlaylistVariant {
@@ -39,6 +41,10 @@ export const MAX_PLAYLISTS = 256;
 export const MAX_FAILURES = 256;
 export const MAX_WATCHES = 64;
 export const MAX_RENDERINGS = 32;
+/** Play keys remembered as listed by the channel's playlists: a long live window of every rendition, parts included. */
+export const MAX_LISTED_KEYS = 50_000;
+/** An unlisted key makes the listing be read again from the origin at most this often, so junk keys cost it nothing. */
+export const LISTING_RECHECK_MS = 2_000;
 
 /** A failed playlist fetch is answered from memory this long, so a crowd does not retry the origin at once. */
 export const FAILURE_TTL_MS = 1_000;
@@ -109,6 +115,9 @@ export class PlaylistWindow {
   private readonly playlists = new Map<string, FetchedPlaylist>();
   private readonly failures = new Map<string, { failure: Failure; until: number }>();
   private readonly watches = new Map<string, Watch>();
+  /** Every play key the channel's playlists listed (with when), the only keys a token of the channel opens. */
+  private readonly listed = new Map<string, number>();
+  private listingCheckedAt = Number.NEGATIVE_INFINITY;
 
   /** The playlist stored under `key`, fresh or not. */
   stored(key: string): FetchedPlaylist | undefined {
@@ -140,8 +149,32 @@ export class PlaylistWindow {
     const { info } = canonical;
     const stored: FetchedPlaylist = { ...fetched, fetchedAt: now, freshMs: playlistFreshMs(info), info, rendered: new Map([[variantKey(undefined), canonical.text]]) };
     setBounded(this.playlists, key, stored, MAX_PLAYLISTS);
+    for (const listed of listedKeys(canonical.text, key)) setBounded(this.listed, listed, now, MAX_LISTED_KEYS);
     this.failures.delete(key);
     return previous ? { stored, previous } : { stored };
+  }
+
+  /**
+   * Whether a token of this channel may open `key`: the channel's entry (index.m3u8) always, anything else
+   * only once one of its playlists listed it (LL-HLS and steering query parameters aside).
+   */
+  isListed(key: string): boolean {
+    const k = listingKey(key);
+    return k === MULTIVARIANT_KEY || this.listed.has(k);
+  }
+
+  /** Whether an unlisted key may make the listing be read again at `now`; if so, the check counts as made now. */
+  recheckListing(now: number): boolean {
+    if (now - this.listingCheckedAt < LISTING_RECHECK_MS) return false;
+    this.listingCheckedAt = now;
+    return true;
+  }
+
+  /** The playlist keys the stored entry lists (a multivariant's media playlists), for a listing check. */
+  listedPlaylists(): string[] {
+    const entry = this.playlists.get(MULTIVARIANT_KEY);
+    if (!entry || entry.info.kind !== "multivariant") return [];
+    return [...new Set(listedKeys(entry.rendered.get(variantKey(undefined)) ?? "", MULTIVARIANT_KEY).filter(isPlaylistKey))];
   }
 
   /** The failure to answer for `key` at `now`, if its last fetch failed less than FAILURE_TTL_MS ago. */

@@ -34,7 +34,8 @@ describe("origin load", () => {
   });
 
   it("gives every one of a few dozen simultaneous viewers of a new segment the whole segment", async () => {
-    await addChannel(p, "dozens", `${p.originUrl}/live/dozens/index.m3u8`);
+    // all.m3u8 lists every rendition, TS and fMP4: a token opens only what its channel's playlists list.
+    await addChannel(p, "dozens", `${p.originUrl}/live/dozens/all.m3u8`);
     const { playbackUrl } = await openChannel(p, "dozens");
     const base = playbackUrl.replace(/index\.m3u8$/, "");
     // Several rounds: the failure this guards against (waiters cancelled as hung, empty 200s) was intermittent.

@@ -94,17 +94,23 @@ const TYPES: Record<string, string> = {
   mp3: "audio/mpeg",
   vtt: "text/vtt",
   webvtt: "text/vtt",
-  key: "application/octet-stream",
-  json: "application/json",
 };
 
-/** Content type by the key's extension; the origin's own type when the extension says nothing. */
+/** Media types an origin may name for what the extension does not: anything else goes out as opaque bytes. */
+const MEDIA_TYPES = new Set([...Object.values(TYPES), "application/mp4", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl", "video/iso.segment"]);
+
+/**
+ * The content type a playback answer carries: a media type by the key's extension, else the origin's own
+ * type if it is a media type, else application/octet-stream (keys, and whatever an origin host also serves:
+ * an HTML or SVG file must never be served as a page from the viewer page's origin).
+ */
 export function contentTypeFor(path: string, originType: string | null): string {
   const q = path.indexOf("?");
   const p = q >= 0 ? path.slice(0, q) : path;
   const dot = p.lastIndexOf(".");
   const ext = dot >= 0 && dot > p.lastIndexOf("/") ? p.slice(dot + 1).toLowerCase() : "";
-  return TYPES[ext] ?? (originType && /^[\w.+-]+\/[\w.+-]+/.test(originType) ? originType : "application/octet-stream");
+  const essence = originType?.split(";")[0]!.trim().toLowerCase() ?? "";
+  return TYPES[ext] ?? (MEDIA_TYPES.has(essence) ? essence : "application/octet-stream");
 }
 
 /** Whether a key names a playlist (by its extension). */

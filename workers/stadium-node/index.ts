@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { DomainError, failureResponse, type Failure } from "../shared/errors";
 import { PullThroughCache, type UpstreamResult } from "../shared/cache/pull-through-cache";
 import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback/pipeline";
-import { PLAYBACK_CORS } from "../shared/playback/response";
+import { PLAYBACK_HEADERS } from "../shared/playback/response";
 import { timingSafeEqualText } from "../shared/timing-safe";
 import { NODE_HEADER } from "../shared/playback/node-header";
 import { nodeConfig, type StadiumNodeBindings, type StadiumNodeConfig } from "./config";
@@ -29,7 +29,7 @@ app.use("*", async (c, next) => {
 
 app.get("/ping", (c) => {
   const cfg = c.var.config;
-  return c.json({ id: cfg.id, eventIds: cfg.eventIds, status: "ok" }, 200, { ...PLAYBACK_CORS, "cache-control": "no-store" });
+  return c.json({ id: cfg.id, eventIds: cfg.eventIds, status: "ok" }, 200, { ...PLAYBACK_HEADERS, "cache-control": "no-store" });
 });
 
 /** The launcher's own routes need the stats key, which never leaves the box. */

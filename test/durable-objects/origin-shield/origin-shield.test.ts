@@ -80,7 +80,8 @@ describe("OriginShield", () => {
   });
 
   it("answers a failed playlist fetch from memory for a second, then asks the origin again", async () => {
-    const origin = stubOrigin(() => new Response("down", { status: 503 }));
+    // The entry answers, so the media playlist is listed; the media playlist's own fetches fail.
+    const origin = stubOrigin((path) => (path.endsWith("/ch/index.m3u8") ? new Response(MULTIVARIANT) : new Response("down", { status: 503 })));
     const { get } = freshShield();
     expect(await get("720p/index.m3u8")).toMatchObject({ type: "error", failure: { code: "origin_error" } });
     expect(await get("720p/index.m3u8")).toMatchObject({ type: "error", failure: { code: "origin_error" } });
@@ -88,6 +89,28 @@ describe("OriginShield", () => {
     vi.setSystemTime(T0 + 1000);
     await get("720p/index.m3u8");
     expect(origin.count("/live/ch/720p/index.m3u8")).toBe(2);
+  });
+
+  it("answers origin_error, not 404, for a key on a shield that could not read the channel's playlists", async () => {
+    const origin = stubOrigin(() => new Response("down", { status: 503 }));
+    const { get } = freshShield();
+    expect(await get("720p/index.m3u8")).toMatchObject({ type: "error", failure: { code: "origin_error" } });
+    expect(await get("720p/seg-11.ts")).toMatchObject({ type: "error", failure: { code: "origin_error" } });
+    expect(origin.count("/live/ch/720p/seg-11.ts")).toBe(0);
+  });
+
+  it("answers 404 with no origin fetch for a key the channel's playlists do not list, and reads the listing at most once meanwhile", async () => {
+    const origin = stubOrigin(answer);
+    const { get } = freshShield();
+    expect(await get("720p/seg-11.ts")).toMatchObject({ type: "bytes" });
+    for (const key of ["720p/seg-11.ts?bust=1", "premium/index.m3u8", "720p/seg-99.ts", "../other/seg-1.ts"]) {
+      expect(await get(key), key).toMatchObject({ type: "error", failure: { code: "not_found" } });
+    }
+    expect(origin.count("/live/ch/720p/seg-99.ts")).toBe(0);
+    expect(origin.count("/live/ch/premium/index.m3u8")).toBe(0);
+    // One listing read for the cold shield (the entry and its two media playlists), none for the junk keys.
+    expect(origin.count("/live/ch/index.m3u8")).toBe(1);
+    expect(origin.count("/live/ch/720p/index.m3u8")).toBe(1);
   });
 
   it("polls a watched live playlist from the alarm once half its target duration has passed, until nobody asks", async () => {

@@ -4,6 +4,7 @@ import type { ChannelOrigin } from "../../../workers/hls/paths";
 import type { Failure } from "../../../workers/shared/errors";
 import {
   FAILURE_TTL_MS,
+  LISTING_RECHECK_MS,
   MAX_FAILURES,
   MAX_PLAYLISTS,
   MAX_RENDERINGS,
@@ -229,5 +230,50 @@ describe("PlaylistWindow", () => {
     const { stored } = store(w, "index.m3u8", MULTIVARIANT, T0, new URL(ORIGIN.originUrl));
     for (let b = 0; b < MAX_RENDERINGS * 4; b++) w.rendering(stored, { key: "index.m3u8", origin: ORIGIN, variant: { maxBandwidth: 600_000 + b } });
     expect(stored.rendered.size).toBe(MAX_RENDERINGS);
+  });
+});
+
+describe("PlaylistWindow listing: what a token of the channel opens", () => {
+  it("opens the channel's entry always, and other keys only once a stored playlist listed them", () => {
+    const w = new PlaylistWindow();
+    expect(w.isListed("index.m3u8")).toBe(true);
+    expect(w.isListed("720p/index.m3u8")).toBe(false);
+    store(w, "index.m3u8", MULTIVARIANT, T0, new URL(ORIGIN.originUrl));
+    expect(w.isListed("720p/index.m3u8")).toBe(true);
+    expect(w.isListed("720p/seg-10.ts")).toBe(false);
+    store(w, MEDIA_KEY, live(10), T0);
+    expect(w.isListed("720p/seg-10.ts")).toBe(true);
+    expect(w.isListed("720p/index.m3u8?_HLS_msn=14&_HLS_part=1")).toBe(true);
+  });
+
+  it("keeps refusing a listed key with a query the origin did not write, and a path that leaves the listed tree", () => {
+    const w = new PlaylistWindow();
+    store(w, MEDIA_KEY, live(10), T0);
+    expect(w.isListed("720p/seg-10.ts?bust=1")).toBe(false);
+    expect(w.isListed("720p/../premium/seg-10.ts")).toBe(false);
+    expect(w.isListed("_ext/https/origin.example/live/premium/index.m3u8")).toBe(false);
+  });
+
+  it("remembers a segment the live playlist no longer lists, so a viewer behind the live edge still plays it", () => {
+    const w = new PlaylistWindow();
+    store(w, MEDIA_KEY, live(10), T0);
+    store(w, MEDIA_KEY, live(20), T0 + 60_000);
+    expect(w.isListed("720p/seg-10.ts")).toBe(true);
+    expect(w.isListed("720p/seg-23.ts")).toBe(true);
+  });
+
+  it("lets an unlisted key make the listing be read again at most once per recheck interval", () => {
+    const w = new PlaylistWindow();
+    expect(w.recheckListing(T0)).toBe(true);
+    expect(w.recheckListing(T0 + 1)).toBe(false);
+    expect(w.recheckListing(T0 + LISTING_RECHECK_MS - 1)).toBe(false);
+    expect(w.recheckListing(T0 + LISTING_RECHECK_MS)).toBe(true);
+  });
+
+  it("names the media playlists of the stored multivariant entry for a listing read", () => {
+    const w = new PlaylistWindow();
+    expect(w.listedPlaylists()).toEqual([]);
+    store(w, "index.m3u8", MULTIVARIANT, T0, new URL(ORIGIN.originUrl));
+    expect(w.listedPlaylists()).toEqual(["720p/index.m3u8", "360p/index.m3u8"]);
   });
 });

@@ -15,6 +15,16 @@ export const LONG_SEGMENT_BYTES = 1880;
 
 const SEGMENT_FILE = /^seg-(\d{1,15})\.bin$/;
 
+/**
+ * The window of a sized synthetic playlist: `?window=N` (1 to LONG_WINDOW_SEGMENTS) lists N segments, so a
+ * benchmark can ask for segments nobody asked for yet that the playlist still lists (the platform serves
+ * only what a playlist lists).
+ */
+function windowOf(c: Context): number {
+  const n = Number(c.req.query("window") ?? WINDOW_SEGMENTS);
+  return Number.isSafeInteger(n) && n >= 1 && n <= LONG_WINDOW_SEGMENTS ? n : WINDOW_SEGMENTS;
+}
+
 function clock(windowSegments: number): LiveClock {
   return { now: Date.now(), segmentMs: SEGMENT_MS, windowSegments };
 }
@@ -51,9 +61,9 @@ export const synthetic = new Hono<DemoOriginApp>()
   .get("/long/:file", (c) => segment(c, LONG_WINDOW_SEGMENTS, LONG_SEGMENT_BYTES))
   .get("/:bytes{[0-9]{1,10}}/index.m3u8", (c) => {
     const size = sizeOf(c);
-    return typeof size === "number" ? playlist(c, WINDOW_SEGMENTS) : size;
+    return typeof size === "number" ? playlist(c, windowOf(c)) : size;
   })
   .get("/:bytes{[0-9]{1,10}}/:file", (c) => {
     const size = sizeOf(c);
-    return typeof size === "number" ? segment(c, WINDOW_SEGMENTS, size) : size;
+    return typeof size === "number" ? segment(c, LONG_WINDOW_SEGMENTS, size) : size;
   });

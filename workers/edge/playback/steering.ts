@@ -8,7 +8,7 @@ import type { PlaybackClaims } from "../../shared/playback/token";
 import type { ServedRead } from "../../shared/playback/pipeline";
 import { NODE_HEADER } from "../../shared/playback/node-header";
 import { awaitShared } from "../../shared/cache/await-shared";
-import { PLAYBACK_CORS, wholeBody } from "../../shared/playback/response";
+import { PLAYBACK_HEADERS, wholeBody } from "../../shared/playback/response";
 import { pullZoneDirectory, type DirectoryEntry, type LegacyView, type RouteView } from "../../../durable-objects/pull-zone-directory/client";
 
 /** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */
@@ -70,7 +70,7 @@ export async function serveSteering(env: Env, claims: PlaybackClaims): Promise<R
     manifest = { VERSION: 1, TTL: steeringTtl(env), "PATHWAY-PRIORITY": [EDGE_PATHWAY] };
   }
   return new Response(JSON.stringify(manifest), {
-    headers: { ...PLAYBACK_CORS, "content-type": "application/json", "cache-control": "private, no-store" },
+    headers: { ...PLAYBACK_HEADERS, "content-type": "application/json", "cache-control": "private, no-store" },
   });
 }
 
@@ -147,7 +147,7 @@ function personalResponse(text: string, read: ServedRead): Response {
   const body = new TextEncoder().encode(text);
   return new Response(body, {
     headers: {
-      ...PLAYBACK_CORS,
+      ...PLAYBACK_HEADERS,
       "content-type": read.contentType,
       "content-length": String(body.byteLength),
       "cache-control": "private, no-store",

@@ -3,8 +3,8 @@
 // (PlaybackTier): its keys, where a key's bytes come from, what it counts, and the playlists it makes per viewer.
 import { DomainError, failureResponse, type Failure } from "../errors";
 import { isPlaylistKey } from "../origin-fetch";
-import { parsePlayUrl, isPlayPath } from "./request";
-import { PLAYBACK_CORS, playbackPreflight, playbackResponse } from "./response";
+import { parsePlayUrl, isPlayPath, parseRange } from "./request";
+import { PLAYBACK_HEADERS, playbackPreflight, playbackResponse } from "./response";
 import { VerifiedTokenCache, type PlaybackClaims, type VerifyKey } from "./token";
 import { storedRead, type CacheRead, type PullThroughCache, type UpstreamResult } from "../cache/pull-through-cache";
 import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
@@ -42,7 +42,7 @@ export interface PlaybackTier<E> {
   verifyKeys(env: E): readonly VerifyKey[];
   /** The tier's own refusals of a valid token, thrown as DomainError (a node serves only its events). */
   accept?(claims: PlaybackClaims, env: E): void;
-  /** Whether this tier learned that the session is over: its playlists then get 410 session_expired. */
+  /** Whether this tier learned that the session is over: its every request then gets 410 session_expired. */
   hasEnded(sessionId: string, now: number): boolean;
   /** The tier's in-memory cache (L0), shared by every request of the isolate. */
   cache(env: E): PullThroughCache;
@@ -123,8 +123,8 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   const playlist = isPlaylistKey(path.key);
   const req: PlaybackRequest<E> = { request, env, ctx, token: path.token, key: path.key, claims, playlist, now };
   if (isSteeringKey(path.key)) return tier.steering(req);
-  // A released or expired session is refused at its next playlist reload.
-  if (playlist && tier.hasEnded(claims.s, now)) throw new DomainError({ code: "session_expired" });
+  // A released or expired session is refused at once, segments included: its token is no longer a ticket in.
+  if (tier.hasEnded(claims.s, now)) throw new DomainError({ code: "session_expired" });
 
   const route = await tier.route(req);
   const cache = tier.cache(env);
@@ -132,20 +132,32 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   const read = stored ? storedRead(stored) : await cache.read(route.cacheKey, now, () => route.load());
   if (!read.ok) throw new DomainError(read.failure);
   route.learned?.(read);
-  // A HEAD sends no body: it counts as a request but adds nothing to the bytes served.
-  tier.record(req, read, request.method === "HEAD" ? 0 : (read.length ?? 0));
+  const rangeHeader = request.headers.get("range") ?? undefined;
+  tier.record(req, read, bytesSent(request.method, playlist, rangeHeader, read.length));
   if (route.personalise) {
     const personal = await route.personalise(read);
     if (personal) return personal;
   }
   // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
-  return playbackResponse(read, { playlist, rangeHeader: request.headers.get("range") ?? undefined, now, waitUntil: ctx.waitUntil.bind(ctx) });
+  return playbackResponse(read, { playlist, rangeHeader, now, waitUntil: ctx.waitUntil.bind(ctx) });
+}
+
+/**
+ * The bytes a response sends, for the event's egress meter: none for a HEAD, the range's length for a
+ * segment's Range request (as playbackResponse answers it), else the whole body when its length is known.
+ */
+function bytesSent(method: string, playlist: boolean, rangeHeader: string | undefined, length: number | undefined): number {
+  if (method === "HEAD" || length === undefined) return 0;
+  if (playlist || !rangeHeader) return length;
+  const range = parseRange(rangeHeader, length);
+  if (range === "unsatisfiable") return 0;
+  return range ? range.end - range.start + 1 : length;
 }
 
 /** A playback failure as the one error shape, readable by players on other origins (CORS). */
 export function playbackError(err: unknown, headers?: Record<string, string>): Response {
-  if (err instanceof DomainError) return failureResponse(err.failure, headers ? { ...PLAYBACK_CORS, ...headers } : PLAYBACK_CORS);
+  if (err instanceof DomainError) return failureResponse(err.failure, headers ? { ...PLAYBACK_HEADERS, ...headers } : PLAYBACK_HEADERS);
   console.error("unhandled playback error", err);
   const internal: Failure = { code: "internal" };
-  return failureResponse(internal, PLAYBACK_CORS);
+  return failureResponse(internal, PLAYBACK_HEADERS);
 }

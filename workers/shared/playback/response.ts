@@ -1,12 +1,19 @@
 // Turns a pull-through cache read into the playback response every tier sends (edge, stadium node):
 // CORS, cache headers, Range on segments, Content-Length whenever it is known.
 import { awaitShared } from "../cache/await-shared";
+import { DomainError } from "../errors";
 import type { StoredRead, StreamingRead } from "../cache/pull-through-cache";
 import { parseRange } from "./request";
 
-export const PLAYBACK_CORS = {
+/**
+ * Headers of every playback answer: CORS for players on other origins; and, since playback is served from
+ * the viewer page's own origin, nothing in it may run as a page there (no sniffing, a sandbox CSP).
+ */
+export const PLAYBACK_HEADERS = {
   "access-control-allow-origin": "*",
   "access-control-expose-headers": "content-length, content-range, x-cache",
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "sandbox; default-src 'none'",
 } as const;
 
 export interface RespondOptions {
@@ -21,16 +28,16 @@ export interface RespondOptions {
 export async function playbackResponse(read: StoredRead | StreamingRead, o: RespondOptions): Promise<Response> {
   if (read.hit) return storedResponse(read, o);
   if (o.playlist) {
-    const body = await awaitShared(read.complete);
+    const body = await wholeOrOriginError(read);
     return new Response(body, {
-      headers: { ...PLAYBACK_CORS, "content-type": read.contentType, "x-cache": "MISS", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(body.byteLength) },
+      headers: { ...PLAYBACK_HEADERS, "content-type": read.contentType, "x-cache": "MISS", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(body.byteLength) },
     });
   }
   const headers = segmentHeaders(read.contentType, "MISS");
   // Arrived already (a crowd's later viewers, a fast origin): sent from the Blob, as a hit is.
   const whole = read.completed();
   if (whole) return o.rangeHeader ? rangeResponse(whole, o.rangeHeader, headers) : new Response(whole, { headers: { ...headers, "content-length": String(whole.size) } });
-  if (o.rangeHeader) return rangeResponse(new Blob([await awaitShared(read.complete)]), o.rangeHeader, headers);
+  if (o.rangeHeader) return rangeResponse(new Blob([await wholeOrOriginError(read)]), o.rangeHeader, headers);
   // The body is written straight into the response's own stream: FixedLengthStream keeps a known
   // Content-Length, IdentityTransformStream goes out chunked.
   // The known length is also a header, so a HEAD (the same response without its body) still says it.
@@ -50,7 +57,7 @@ function playlistCacheControl(expiresAt: number, now: number): string {
 function storedResponse(read: StoredRead, o: RespondOptions): Response {
   if (o.playlist) {
     return new Response(read.body, {
-      headers: { ...PLAYBACK_CORS, "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
+      headers: { ...PLAYBACK_HEADERS, "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
     });
   }
   if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read.contentType, "HIT"));
@@ -67,7 +74,7 @@ function storedResponse(read: StoredRead, o: RespondOptions): Response {
 const segmentHitHeaders = new WeakMap<Blob, Headers>();
 
 function segmentHeaders(contentType: string, cache: "HIT" | "MISS"): Record<string, string> {
-  return { ...PLAYBACK_CORS, "content-type": contentType, "x-cache": cache, "cache-control": SEGMENT_CACHE_CONTROL, "accept-ranges": "bytes" };
+  return { ...PLAYBACK_HEADERS, "content-type": contentType, "x-cache": cache, "cache-control": SEGMENT_CACHE_CONTROL, "accept-ranges": "bytes" };
 }
 
 /** A segment with a Range header: 206 with the slice, 416, or the whole body for a range we do not serve. */
@@ -87,7 +94,19 @@ function rangeResponse(body: Blob, rangeHeader: string, headers: Record<string, 
 
 /** The whole body as bytes, for code that rewrites it; a miss waits on this request's own timers (see await-shared.ts). */
 export async function wholeBody(read: StoredRead | StreamingRead): Promise<Uint8Array> {
-  return read.hit ? new Uint8Array(await read.body.arrayBuffer()) : awaitShared(read.complete);
+  return read.hit ? new Uint8Array(await read.body.arrayBuffer()) : wholeOrOriginError(read);
+}
+
+/**
+ * The whole body of a miss, for an answer that needs all of it before its first byte (a playlist, a Range):
+ * an upstream body that fails midway is the origin's failure, 502 origin_error, not a fault of ours.
+ */
+async function wholeOrOriginError(read: StreamingRead): Promise<Uint8Array> {
+  try {
+    return await awaitShared(read.complete);
+  } catch (err) {
+    throw new DomainError({ code: "origin_error", detail: `upstream body failed: ${String(err)}` });
+  }
 }
 
 /** CORS preflight for players that send Range from another origin. */
@@ -95,7 +114,7 @@ export function playbackPreflight(): Response {
   return new Response(null, {
     status: 204,
     headers: {
-      ...PLAYBACK_CORS,
+      ...PLAYBACK_HEADERS,
       "access-control-allow-methods": "GET, HEAD, OPTIONS",
       "access-control-allow-headers": "range",
       "access-control-max-age": "86400",

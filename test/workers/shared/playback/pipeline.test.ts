@@ -39,6 +39,16 @@ function testTier(o: { ended?: Set<string>; personal?: (read: ServedRead) => Res
         load: async (): Promise<UpstreamResult> => {
           loads.push(cacheKey);
           if (req.key.startsWith("missing")) return { ok: false, failure: { code: "not_found" }, ttlMs: 0 };
+          if (req.key.startsWith("broken")) {
+            // The origin's body fails after its first bytes.
+            const body = new ReadableStream<Uint8Array>({
+              start(c) {
+                c.enqueue(SEGMENT.slice(0, 100));
+                setTimeout(() => c.error(new Error("connection reset")), 5);
+              },
+            });
+            return { ok: true, contentType: "video/mp2t", body, length: 1000, ttlMs: 60_000 };
+          }
           const bytes = req.playlist ? new TextEncoder().encode(PLAYLIST) : SEGMENT;
           return { ok: true, contentType: req.playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", body: singleChunk(bytes), length: bytes.byteLength, ttlMs: 60_000 };
         },
@@ -68,6 +78,8 @@ describe("the playback pipeline", () => {
     const t = testTier();
     const first = await t.call(`/play/${token}/seg-1.ts`);
     expect(first.status).toBe(200);
+    expect(first.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(first.headers.get("content-security-policy")).toContain("sandbox");
     expect(new Uint8Array(await first.arrayBuffer())).toEqual(SEGMENT);
     const second = await t.call(`/play/${token}/seg-1.ts`);
     expect(second.headers.get("x-cache")).toBe("HIT");
@@ -86,12 +98,23 @@ describe("the playback pipeline", () => {
     expect(t.loads).toEqual([]);
   });
 
-  it("answers 410 session_expired to an ended session's playlist reload, while its segments still play out", async () => {
+  it("answers 410 session_expired to every request of an ended session, playlists and segments alike", async () => {
     const t = testTier({ ended: new Set(["sess-1"]) });
     const playlist = await t.call(`/play/${token}/720p/index.m3u8`);
     expect(playlist.status).toBe(410);
     expect(await errorCode(playlist)).toBe("session_expired");
-    expect((await t.call(`/play/${token}/seg-1.ts`)).status).toBe(200);
+    const segment = await t.call(`/play/${token}/seg-1.ts`);
+    expect(segment.status).toBe(410);
+    expect(segment.headers.get("access-control-allow-origin")).toBe("*");
+    expect(t.loads).toEqual([]);
+  });
+
+  it("counts the bytes a Range answer sends, not the whole segment", async () => {
+    const t = testTier();
+    await (await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=0-0" } })).arrayBuffer();
+    await (await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=100-" } })).arrayBuffer();
+    await (await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=5000-" } })).arrayBuffer();
+    expect(t.recorded.map((r) => r.bytes)).toEqual([1, 900, 0]);
   });
 
   it("sends a HEAD the headers of the GET without a body, and counts no bytes for it", async () => {
@@ -112,6 +135,13 @@ describe("the playback pipeline", () => {
     const beyond = await t.call(`/play/${token}/seg-1.ts`, { headers: { range: "bytes=5000-" } });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get("content-range")).toBe("bytes */1000");
+  });
+
+  it("answers a Range request whose origin body fails midway with 502 origin_error, not 500", async () => {
+    const t = testTier();
+    const res = await t.call(`/play/${token}/broken.ts`, { headers: { range: "bytes=0-10" } });
+    expect(res.status).toBe(502);
+    expect(await errorCode(res)).toBe("origin_error");
   });
 
   it("refuses methods a playback path does not take with 405 and says which it takes", async () => {
