@@ -307,6 +307,15 @@ export interface RenditionReport {
   readonly lastMsn: number | null;
   readonly lastPart: number | null;
 }
+/** An EXT-X-DATERANGE that names an interstitial asset (rfc8216bis Appendix D: X-ASSET-URI or X-ASSET-LIST). */
+export interface Interstitial {
+  readonly line: number;
+  readonly id: string | null;
+  /** X-ASSET-URI: the asset's multivariant playlist. */
+  readonly assetUri: string | null;
+  /** X-ASSET-LIST: a JSON object listing the assets. */
+  readonly assetList: string | null;
+}
 
 /** What a playlist says, as the origin wrote it (URIs unresolved). Media-only fields are null in a multivariant playlist. */
 export interface PlaylistInfo {
@@ -329,6 +338,7 @@ export interface PlaylistInfo {
   readonly parts: Part[];
   readonly preloadHints: PreloadHint[];
   readonly renditionReports: RenditionReport[];
+  readonly interstitials: Interstitial[];
   readonly keys: Key[];
   readonly maps: MediaInitialization[];
   readonly warnings: string[];
@@ -346,7 +356,9 @@ export type UriOwner =
   | "map"
   | "part"
   | "preload-hint"
-  | "rendition-report";
+  | "rendition-report"
+  | "interstitial-asset"
+  | "interstitial-asset-list";
 
 /** One URI in the playlist with its exact place, in document order. */
 export interface UriRef {
@@ -571,6 +583,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
   const parts: Part[] = [];
   const preloadHints: PreloadHint[] = [];
   const renditionReports: RenditionReport[] = [];
+  const interstitials: Interstitial[] = [];
   const keys: Key[] = [];
   const maps: MediaInitialization[] = [];
   let contentSteering: PlaylistInfo["contentSteering"] = null;
@@ -926,7 +939,20 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
         });
         break;
       }
-      case "EXT-X-DATERANGE":
+      case "EXT-X-DATERANGE": {
+        const a = attrsOf(line);
+        const assetUri = getAttr(a, "X-ASSET-URI");
+        const assetList = getAttr(a, "X-ASSET-LIST");
+        if (assetUri === undefined && assetList === undefined) break;
+        if (assetUri !== undefined && assetList !== undefined) {
+          warnings.push(`line ${line.number}: EXT-X-DATERANGE has both X-ASSET-URI and X-ASSET-LIST (both rewritten)`);
+        }
+        const item = interstitials.length;
+        if (assetUri !== undefined) attrRef("interstitial-asset", index, assetUri, line.number, item);
+        if (assetList !== undefined) attrRef("interstitial-asset-list", index, assetList, line.number, item);
+        interstitials.push({ line: line.number, id: str(a, "ID"), assetUri: assetUri?.value ?? null, assetList: assetList?.value ?? null });
+        break;
+      }
       case "EXT-X-START":
       case "EXT-X-DEFINE":
         // Parsed only to refuse attribute lists that players could read differently.
@@ -1058,6 +1084,7 @@ export function analyse(lines: readonly Line[], bom = false, text?: string): Ana
     parts,
     preloadHints,
     renditionReports,
+    interstitials,
     keys,
     maps,
     warnings,

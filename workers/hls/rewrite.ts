@@ -16,7 +16,9 @@
 //     SUBTITLES group lost all its renditions this way is dropped too. No variant left: PlaylistError.
 //   * media playlist: a foreign segment, EXT-X-KEY, EXT-X-MAP or EXT-X-PART refuses the whole
 //     playlist (a hole in the timeline or undecodable media is worse than a clear 502); a foreign
-//     EXT-X-PRELOAD-HINT or EXT-X-RENDITION-REPORT is only an optimisation, so its line is dropped.
+//     EXT-X-PRELOAD-HINT or EXT-X-RENDITION-REPORT is only an optimisation, so its line is dropped,
+//     and so is an EXT-X-DATERANGE whose interstitial (X-ASSET-URI, X-ASSET-LIST) is foreign: the
+//     primary content plays on without the inserted asset.
 //   * EXT-X-KEY / EXT-X-SESSION-KEY URIs with the `data:` or `skd:` scheme name a key for a DRM
 //     system rather than a network resource; they are kept verbatim.
 // - The origin's EXT-X-CONTENT-STEERING is always removed (it would steer players to the origin's
@@ -270,7 +272,12 @@ const OWNER_NAMES: Record<UriOwner, string> = {
   part: "EXT-X-PART",
   "preload-hint": "EXT-X-PRELOAD-HINT",
   "rendition-report": "EXT-X-RENDITION-REPORT",
+  "interstitial-asset": "interstitial (EXT-X-DATERANGE X-ASSET-URI)",
+  "interstitial-asset-list": "interstitial (EXT-X-DATERANGE X-ASSET-LIST)",
 };
+
+// Links a player can do without: dropping the line costs an optimisation or an inserted asset, never primary media.
+const OPTIONAL_OWNERS: ReadonlySet<UriOwner> = new Set(["preload-hint", "rendition-report", "interstitial-asset", "interstitial-asset-list"]);
 
 function refusalSentence(refusal: Refusal | "invalid", detail: string): string {
   switch (refusal) {
@@ -335,8 +342,10 @@ export function rewritePlaylist(text: string, opts: RewriteOptions): RewriteResu
     mapped[r] = null;
     const lineNumber = (lines[ref.lineIndex] as Line).number;
     const what = OWNER_NAMES[ref.owner];
-    const droppable = multivariant || ref.owner === "preload-hint" || ref.owner === "rendition-report";
+    const droppable = multivariant || OPTIONAL_OWNERS.has(ref.owner);
     if (!droppable) throw new PlaylistError(`${what} ${refusalSentence(m.refusal, m.detail)}`, lineNumber);
+    // Both assets of one EXT-X-DATERANGE share its line: it is dropped, and reported, once.
+    if (ref.lineIndexes.every((i) => drop[i] === 1)) continue;
     for (const i of ref.lineIndexes) drop[i] = 1;
     if (ref.owner === "rendition") droppedRenditions[ref.item] = 1;
     warnings.push(`line ${lineNumber}: ${what} removed: it ${refusalSentence(m.refusal, m.detail)}`);

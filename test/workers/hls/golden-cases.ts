@@ -224,6 +224,22 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ...multivariant,
     steering,
   },
+  {
+    name: "D.2-ext-x-daterange-x-asset-uri",
+    spec: "rfc8216bis Appendix D.2: The value of the X-ASSET-URI is a quoted-string absolute URI for a single interstitial asset. An Interstitial EXT-X-DATERANGE tag MUST have either the X-ASSET-URI attribute or the X-ASSET-LIST attribute.",
+    behaviour: "rewrites interstitial asset URIs (absolute, root-relative, allowed host, relative) to relative play keys and drops a date range whose asset is on a foreign host",
+    ...media720,
+    dropped: ["https://ads.elsewhere.example/ad4.m3u8"],
+    warnings: ["interstitial (EXT-X-DATERANGE X-ASSET-URI) removed"],
+  },
+  {
+    name: "D.2-ext-x-daterange-x-asset-list",
+    spec: "rfc8216bis Appendix D.2: The value of the X-ASSET-LIST is a quoted-string URI to a JSON object.",
+    behaviour: "rewrites interstitial asset-list URIs to relative play keys and drops a date range whose asset list is on a foreign host",
+    ...media720,
+    dropped: ["http://ads.elsewhere.example/list.json"],
+    warnings: ["interstitial (EXT-X-DATERANGE X-ASSET-LIST) removed"],
+  },
 ];
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));

@@ -8,7 +8,10 @@ import { GOLDEN_CASES, optionsFor, ORIGIN, readFixture } from "./golden-cases";
 
 const EDGE_PREFIX = "https://edge.example/play/TOKEN/";
 
-/** Every `uri` string anywhere in hls-parser's object graph (variants, renditions, keys, maps, parts, hints, reports, session data). */
+// hls-parser keeps a date range's client attributes by name; these two are interstitial links (rfc8216bis Appendix D.2).
+const URI_KEYS = new Set(["uri", "X-ASSET-URI", "X-ASSET-LIST"]);
+
+/** Every link anywhere in hls-parser's object graph (variants, renditions, keys, maps, parts, hints, reports, session data, interstitials). */
 function collectUris(root: unknown): string[] {
   const found: string[] = [];
   const seen = new Set<object>();
@@ -16,7 +19,7 @@ function collectUris(root: unknown): string[] {
     if (value === null || typeof value !== "object" || seen.has(value)) return;
     seen.add(value);
     for (const [k, v] of Object.entries(value)) {
-      if (k === "uri" && typeof v === "string" && v !== "") found.push(v);
+      if (URI_KEYS.has(k) && typeof v === "string" && v !== "") found.push(v);
       else if (k !== "source") walk(v);
     }
   };

@@ -56,6 +56,47 @@ describe("foreign links in a media playlist", () => {
   });
 });
 
+describe("interstitials (EXT-X-DATERANGE X-ASSET-URI, X-ASSET-LIST)", () => {
+  const range = (attr: string) => `#EXT-X-DATERANGE:ID="i",CLASS="com.apple.hls.interstitial",START-DATE="2026-12-04T18:00:00Z",${attr}\n`;
+
+  it.each([
+    ["X-ASSET-URI on another host", 'X-ASSET-URI="https://ads.evil.example/a.m3u8"'],
+    ["X-ASSET-LIST on another host", 'X-ASSET-LIST="//ads.evil.example/list.json"'],
+    ["X-ASSET-URI with userinfo", 'X-ASSET-URI="https://u:p@origin.example/live/ch/a.m3u8"'],
+    ["X-ASSET-URI with another scheme", 'X-ASSET-URI="ftp://origin.example/live/ch/a.m3u8"'],
+    ["X-ASSET-LIST that is not a valid URI", 'X-ASSET-LIST="https://[bad/list.json"'],
+  ])("drops only the date range line when its %s, with a warning, and keeps the segments", (_, attr) => {
+    const r = rewritePlaylist(`${MEDIA}${range(attr)}#EXTINF:6,\ns.ts\n`, AT_720);
+    expect(r.text).toBe(`${MEDIA}#EXTINF:6,\ns.ts\n`);
+    expect(r.warnings.filter((w) => w.includes("interstitial (EXT-X-DATERANGE") && w.includes("removed"))).toHaveLength(1);
+  });
+
+  it("drops a date range once, with one warning, when both of its assets are foreign", () => {
+    const attr = 'X-ASSET-URI="https://ads.evil.example/a.m3u8",X-ASSET-LIST="https://ads.evil.example/l.json"';
+    const r = rewritePlaylist(`${MEDIA}${range(attr)}#EXTINF:6,\ns.ts\n`, AT_720);
+    expect(r.text).toBe(`${MEDIA}#EXTINF:6,\ns.ts\n`);
+    expect(r.warnings.filter((w) => w.includes("removed"))).toHaveLength(1);
+  });
+
+  it("rewrites a root-relative asset so the player's request stays under /play/<token>/", () => {
+    const r = rewritePlaylist(`${MEDIA}${range('X-ASSET-URI="/ads/a.m3u8"')}#EXTINF:6,\ns.ts\n`, AT_720);
+    const uri = /X-ASSET-URI="([^"]*)"/.exec(r.text)?.[1] ?? "";
+    const resolved = new URL(uri, `${EDGE}720p/index.m3u8`).href;
+    expect(resolved.startsWith(EDGE)).toBe(true);
+    expect(fromPlayKey(resolved.slice(EDGE.length), ORIGIN).href).toBe("https://origin.example/ads/a.m3u8");
+  });
+
+  it("refuses variable substitution in an interstitial URI, as in every other URI", () => {
+    const e = refusal(`${MEDIA}${range('X-ASSET-URI="{$host}/a.m3u8"')}#EXTINF:6,\ns.ts\n`, AT_720);
+    expect(e).toBeInstanceOf(PlaylistError);
+  });
+
+  it("leaves a date range without an asset alone", () => {
+    const text = `${MEDIA}#EXT-X-DATERANGE:ID="s",START-DATE="2026-12-04T18:00:00Z",X-COM-EXAMPLE-URI="https://evil.example/x"\n#EXTINF:6,\ns.ts\n`;
+    expect(rewritePlaylist(text, AT_720).text).toBe(text);
+  });
+});
+
 describe("foreign links in a multivariant playlist", () => {
   it("refuses the playlist when no variant is left", () => {
     const text = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttps://evil.example/a.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nftp://origin.example/b.m3u8\n";
