@@ -1,19 +1,8 @@
 // Per-event admission gate: session leases, egress budget, FIFO queue and overload switch of one event,
 // a thin durable shell around the pure AdmissionModel (every decision lives there).
 import { DurableObject } from "cloudflare:workers";
-import {
-  AdmissionModel,
-  type AdmissionDecision,
-  type AdmissionSnapshot,
-  type EgressSource,
-  type EndedRecord,
-  type Limits,
-  type LimitsInput,
-  type MetaRecord,
-  type ReleaseResult,
-  type SessionRecord,
-  type TicketRecord,
-} from "./model";
+import { AdmissionModel, type AdmissionDecision, type AdmissionSnapshot, type EgressSource, type Limits, type LimitsInput, type ReleaseResult } from "./model";
+import { loadState, writeChanges } from "./storage";
 import { randomId } from "../../workers/shared/ids";
 
 export interface AdmitInput {
@@ -23,6 +12,10 @@ export interface AdmitInput {
   renditionsBps?: number[];
   /** An invalid ticket joins at the back as a fresh arrival instead of being answered `invalid_ticket`. */
   rejoinIfInvalid?: boolean;
+  /** The signed-in viewer asking, if any (the per-viewer limit). */
+  viewerId?: string;
+  /** The anonymous viewer's client address (the per-address limit); not given for a signed-in viewer. */
+  address?: string;
   /** Milliseconds; tests only. */
   now?: number;
 }
@@ -46,13 +39,6 @@ export interface ReportResult {
 /** Alarms are rounded up to whole seconds so sessions expiring close together share one alarm. */
 const ALARM_GRANULARITY_MS = 1000;
 
-const SCHEMA = [
-  "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, ticket TEXT, granted_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, max_bandwidth INTEGER, cost_bps REAL NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS ended (id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, seq INTEGER NOT NULL, channel_id TEXT NOT NULL, retry_after_seconds INTEGER NOT NULL)",
-];
-
 export class EventGate extends DurableObject<Env> {
   private readonly model: AdmissionModel;
   private armedAt: number | null = null;
@@ -68,7 +54,9 @@ export class EventGate extends DurableObject<Env> {
       endedMemoryMs: 2 * (Number.isFinite(tokenTtlSeconds) && tokenTtlSeconds > 0 ? tokenTtlSeconds : 21_600) * 1000,
     });
     void ctx.blockConcurrencyWhile(async () => {
-      this.load();
+      const { state, reportCalls } = loadState(ctx.storage.sql);
+      this.reportCalls = reportCalls;
+      this.model.restore(state, Date.now());
       this.armedAt = await ctx.storage.getAlarm();
       await this.commit();
     });
@@ -81,13 +69,15 @@ export class EventGate extends DurableObject<Env> {
     return result;
   }
 
-  /** A viewer asks for access (fresh, or polling with its ticket): granted, queued, or invalid_ticket (see `rejoinIfInvalid`). */
+  /** A viewer asks for access (fresh, or polling with its ticket): granted, queued, invalid_ticket (see `rejoinIfInvalid`) or address_limit. */
   async admit(input: AdmitInput): Promise<AdmissionDecision> {
     const decision = this.model.request({
       ticket: input.ticket,
       channelId: input.channelId,
       renditionsBps: input.renditionsBps,
       rejoinIfInvalid: input.rejoinIfInvalid,
+      viewerId: input.viewerId,
+      address: input.address,
       now: input.now ?? Date.now(),
       newTicket: () => randomId("tkt"),
       newSessionId: () => randomId("ses"),
@@ -138,55 +128,10 @@ export class EventGate extends DurableObject<Env> {
     await this.commit();
   }
 
-  private load(): void {
-    const sql = this.ctx.storage.sql;
-    for (const statement of SCHEMA) sql.exec(statement);
-    const meta = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
-    const calls = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'report_calls'").toArray()[0];
-    if (calls) {
-      const saved = JSON.parse(calls.v) as Partial<{ edge: number; node: number }>;
-      this.reportCalls = { edge: saved.edge ?? 0, node: saved.node ?? 0 };
-    }
-    const sessions = sql
-      .exec<{ id: string; channelId: string; ticket: string | null; grantedAt: number; lastSeen: number; maxBandwidth: number | null; costBps: number }>(
-        "SELECT id, channel_id AS channelId, ticket, granted_at AS grantedAt, last_seen AS lastSeen, max_bandwidth AS maxBandwidth, cost_bps AS costBps FROM sessions",
-      )
-      .toArray() satisfies SessionRecord[];
-    const ended = sql.exec<{ id: string; endedAt: number }>("SELECT id, ended_at AS endedAt FROM ended").toArray() satisfies EndedRecord[];
-    const tickets = sql
-      .exec<{ ticket: string; seq: number; channelId: string; retryAfterSeconds: number }>(
-        "SELECT ticket, seq, channel_id AS channelId, retry_after_seconds AS retryAfterSeconds FROM tickets",
-      )
-      .toArray() satisfies TicketRecord[];
-    this.model.restore({ meta: meta ? (JSON.parse(meta.v) as MetaRecord) : undefined, sessions, ended, tickets }, Date.now());
-  }
-
   /** Writes what the last call changed in one transaction, then makes sure an alarm covers the next deadline. */
   private async commit(): Promise<void> {
     const changes = this.model.takeChanges();
-    const sql = this.ctx.storage.sql;
-    this.ctx.storage.transactionSync(() => {
-      for (const id of changes.sessions) {
-        const record = this.model.sessionRecord(id);
-        if (record && "active" in record) {
-          const s = record.active;
-          sql.exec(
-            "INSERT OR REPLACE INTO sessions (id, channel_id, ticket, granted_at, last_seen, max_bandwidth, cost_bps) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            s.id, s.channelId, s.ticket, s.grantedAt, s.lastSeen, s.maxBandwidth, s.costBps,
-          );
-          continue;
-        }
-        sql.exec("DELETE FROM sessions WHERE id = ?", id);
-        if (record) sql.exec("INSERT OR REPLACE INTO ended (id, ended_at) VALUES (?, ?)", id, record.ended.endedAt);
-        else sql.exec("DELETE FROM ended WHERE id = ?", id);
-      }
-      for (const ticket of changes.tickets) {
-        const t = this.model.ticketRecord(ticket);
-        if (t) sql.exec("INSERT OR REPLACE INTO tickets (ticket, seq, channel_id, retry_after_seconds) VALUES (?, ?, ?, ?)", t.ticket, t.seq, t.channelId, t.retryAfterSeconds);
-        else sql.exec("DELETE FROM tickets WHERE ticket = ?", ticket);
-      }
-      if (changes.meta) sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('state', ?)", JSON.stringify(this.model.metaRecord()));
-    });
+    this.ctx.storage.transactionSync(() => writeChanges(this.ctx.storage.sql, this.model, changes));
     // Only while leases or tickets exist; an earlier alarm already armed covers a later deadline (it re-arms).
     const next = this.model.nextWakeAt();
     if (next === null) return;

@@ -1,12 +1,18 @@
 // Admission decisions of one event as a pure state machine: session leases, the egress budget, the
 // FIFO waiting queue and the overload switch. Every call takes `now` (ms); no timers, I/O or randomness.
+import { holderOf, Holdings, isViewer, type Holder } from "./holdings";
 import { EgressMeter, RampReservation, type EgressSource } from "./meter";
 import { OrderedList, type Link } from "./order";
 import { RankIndex } from "./rank";
 
 export type { EgressSource } from "./meter";
+export type { Holder } from "./holdings";
 
 export const DEFAULT_LEASE_SECONDS = 60;
+/** A grant not reported playing within this long ends: an unused playback URL holds no slot for a whole lease. */
+export const DEFAULT_CLAIM_SECONDS = 30;
+/** Sessions one signed-in viewer holds per event (a phone and a TV); a grant beyond it ends the oldest. */
+export const DEFAULT_MAX_SESSIONS_PER_VIEWER = 2;
 /**
  * Edges report each session once per lease period (so a steady viewer costs the gate at most one
  * call per lease, however few viewers share an edge isolate). A report names the sessions that
@@ -31,6 +37,9 @@ export interface LimitsInput {
   maxSessions?: number;
   maxEgressMbps?: number;
   leaseSeconds?: number;
+  maxSessionsPerViewer?: number;
+  maxSessionsPerAddress?: number;
+  claimSeconds?: number;
 }
 
 export interface Limits {
@@ -39,6 +48,12 @@ export interface Limits {
   /** Total egress (edges plus stadium nodes) in megabits per second; absent means no limit. */
   maxEgressMbps?: number;
   leaseSeconds: number;
+  /** Sessions (and, apart, queue tickets) one signed-in viewer holds; a new one beyond it ends the viewer's oldest. */
+  maxSessionsPerViewer: number;
+  /** Anonymous sessions plus queue tickets one client address holds; absent means no limit (stadium NATs). */
+  maxSessionsPerAddress?: number;
+  /** A grant not reported playing within this many seconds ends. */
+  claimSeconds: number;
 }
 
 export interface AdmissionRequest {
@@ -54,6 +69,10 @@ export interface AdmissionRequest {
   renditionsBps?: readonly number[];
   /** With a ticket that is invalid: join at the back as a fresh arrival rather than answer `invalid_ticket`. */
   rejoinIfInvalid?: boolean;
+  /** The signed-in viewer asking, if any: its sessions and tickets count against `maxSessionsPerViewer`. */
+  viewerId?: string;
+  /** The client address of an anonymous viewer: its sessions and tickets count against `maxSessionsPerAddress`. */
+  address?: string;
 }
 
 export type AdmissionDecision =
@@ -66,7 +85,9 @@ export type AdmissionDecision =
     }
   | { status: "queued"; ticket: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number }
   /** Unknown, dropped out, or bound to another channel (never with `rejoinIfInvalid`). */
-  | { status: "invalid_ticket" };
+  | { status: "invalid_ticket" }
+  /** A fresh anonymous arrival from an address that holds `limit` places, none of them a ticket for this channel. */
+  | { status: "address_limit"; limit: number };
 
 export type SessionState = "active" | "expired" | "unknown";
 export type ReleaseResult = "released" | "ended" | "unknown";
@@ -102,6 +123,10 @@ export interface SessionRecord {
   lastSeen: number;
   maxBandwidth: number | null;
   costBps: number;
+  /** The viewer or anonymous address it counts against; null when neither was given. */
+  holder: Holder | null;
+  /** Reported playing at least once (until then it ends `claimSeconds` after its grant). */
+  claimed: boolean;
 }
 export interface EndedRecord {
   id: string;
@@ -112,6 +137,7 @@ export interface TicketRecord {
   seq: number;
   channelId: string;
   retryAfterSeconds: number;
+  holder: Holder | null;
 }
 interface Rate {
   value: number;
@@ -143,6 +169,8 @@ export interface Changes {
 interface Session extends SessionRecord {
   persistedSeen: number;
   link: Link<Session> | null;
+  /** Its place in the unclaimed list while it has not been reported playing. */
+  claimLink: Link<Session> | null;
 }
 interface Ticket {
   ticket: string;
@@ -150,6 +178,7 @@ interface Ticket {
   channelId: string;
   lastPoll: number;
   retryAfterSeconds: number;
+  holder: Holder | null;
   link: Link<Ticket> | null;
 }
 
@@ -177,9 +206,17 @@ export function retryAfterFor(position: number): number {
  * Egress estimate: committed = measured bits/s (edges + nodes over the last 30 s) + each session
  * granted in the last 30 s at its chosen rendition's bandwidth, fading linearly to zero as its own
  * bytes fill the window. A channel without a known ladder costs the mean measured bits/s per session.
+ *
+ * Hoarding rules: a grant not reported playing within `claimSeconds` ends. A signed-in viewer holds at
+ * most `maxSessionsPerViewer` sessions: asking again at the limit ends its oldest and grants at once,
+ * ahead of the queue, because the viewer already held that slot (a viewer switching devices is never
+ * locked out); its tickets are capped alike, a new one dropping its oldest. An anonymous client address
+ * holds at most `maxSessionsPerAddress` places (sessions plus tickets): a fresh arrival beyond it gets
+ * back its own ticket for the channel, or `address_limit` when it has none. A live ticket's poll is
+ * never refused; a ticket turning into a session keeps the address's count.
  */
 export class AdmissionModel {
-  private limits: Limits = { leaseSeconds: DEFAULT_LEASE_SECONDS };
+  private limits: Limits = withDefaults({});
   private overload = false;
   private clock = 0;
   private admittedTotal = 0;
@@ -192,6 +229,9 @@ export class AdmissionModel {
   private readonly sessions = new Map<string, Session>();
   /** Active sessions in order of last activity (a renewal moves one to the back): expiry looks at the front only. */
   private readonly byActivity = new OrderedList<Session>();
+  /** Sessions not yet reported playing, in grant order: the claim deadline looks at the front only. */
+  private readonly unclaimed = new OrderedList<Session>();
+  private readonly holdings = new Holdings<Session, Ticket>();
   /** Ended session ids → when they ended; `endedOrder` holds them oldest first for forgetting. */
   private readonly ended = new Map<string, number>();
   private endedOrder: { id: string; at: number }[] = [];
@@ -224,13 +264,16 @@ export class AdmissionModel {
   /** Replaces the event's limits (absent limits are lifted). Throws RangeError on nonsense values. */
   configure(input: LimitsInput, now: number): Limits {
     this.tick(now);
-    const { maxSessions, maxEgressMbps, leaseSeconds = DEFAULT_LEASE_SECONDS } = input;
-    if (maxSessions !== undefined && !(Number.isInteger(maxSessions) && maxSessions >= 0)) throw new RangeError("maxSessions must be a whole number ≥ 0");
+    const { maxSessions, maxEgressMbps, maxSessionsPerAddress } = input;
+    const limits = withDefaults(input);
+    const whole = (n: number | undefined, min: number) => n === undefined || (Number.isInteger(n) && n >= min);
+    if (!whole(maxSessions, 0)) throw new RangeError("maxSessions must be a whole number ≥ 0");
     if (maxEgressMbps !== undefined && !(Number.isFinite(maxEgressMbps) && maxEgressMbps >= 0)) throw new RangeError("maxEgressMbps must be a number ≥ 0");
-    if (!(Number.isInteger(leaseSeconds) && leaseSeconds >= 1)) throw new RangeError("leaseSeconds must be a whole number ≥ 1");
-    this.limits = { leaseSeconds };
-    if (maxSessions !== undefined) this.limits.maxSessions = maxSessions;
-    if (maxEgressMbps !== undefined) this.limits.maxEgressMbps = maxEgressMbps;
+    if (!whole(limits.leaseSeconds, 1)) throw new RangeError("leaseSeconds must be a whole number ≥ 1");
+    if (!whole(limits.claimSeconds, 1)) throw new RangeError("claimSeconds must be a whole number ≥ 1");
+    if (!whole(limits.maxSessionsPerViewer, 1)) throw new RangeError("maxSessionsPerViewer must be a whole number ≥ 1");
+    if (!whole(maxSessionsPerAddress, 1)) throw new RangeError("maxSessionsPerAddress must be a whole number ≥ 1");
+    this.limits = limits;
     this.markMeta();
     this.tick(now);
     return { ...this.limits };
@@ -252,12 +295,23 @@ export class AdmissionModel {
       const polled = this.poll(req.ticket, req.channelId, now, req.newSessionId);
       if (polled.status !== "invalid_ticket" || !req.rejoinIfInvalid) return polled;
     }
+    const holder = holderOf(req.viewerId, req.address);
+    const { maxSessionsPerViewer, maxSessionsPerAddress } = this.limits;
+    if (isViewer(holder)) {
+      // Room for the new ticket within the limit: the viewer's oldest tickets drop out.
+      const tickets = this.holdings.tickets(holder);
+      for (const old of tickets.slice(0, Math.max(0, tickets.length - maxSessionsPerViewer + 1))) this.removeTicket(old);
+    } else if (holder !== null && maxSessionsPerAddress !== undefined && this.holdings.places(holder) >= maxSessionsPerAddress) {
+      const own = this.holdings.tickets(holder).find((t) => t.channelId === req.channelId);
+      return own ? this.decide(own, now, false, req.newSessionId) : { status: "address_limit", limit: maxSessionsPerAddress };
+    }
     const ticket = req.newTicket();
     if (this.tickets.has(ticket) || this.grantedTickets.has(ticket)) throw new Error("newTicket returned a ticket already in use");
     const seq = this.nextSeq++;
     this.rank.add(seq);
-    const t: Ticket = { ticket, seq, channelId: req.channelId, lastPoll: now, retryAfterSeconds: 0, link: null };
+    const t: Ticket = { ticket, seq, channelId: req.channelId, lastPoll: now, retryAfterSeconds: 0, holder, link: null };
     this.tickets.set(ticket, t);
+    this.holdings.addTicket(t);
     this.queuedPerChannel.set(t.channelId, (this.queuedPerChannel.get(t.channelId) ?? 0) + 1);
     this.markMeta();
     const decision = this.decide(t, now, true, req.newSessionId);
@@ -275,6 +329,12 @@ export class AdmissionModel {
       if (!s) {
         ended.push(id);
         continue;
+      }
+      if (!s.claimed) {
+        s.claimed = true;
+        if (s.claimLink) this.unclaimed.unlink(s.claimLink);
+        s.claimLink = null;
+        this.markSession(id);
       }
       if (now > s.lastSeen) {
         s.lastSeen = now;
@@ -357,6 +417,8 @@ export class AdmissionModel {
     let at = Infinity;
     const oldest = this.byActivity.first();
     if (oldest) at = oldest.lastSeen + this.leaseMs();
+    const unclaimed = this.unclaimed.first();
+    if (unclaimed) at = Math.min(at, unclaimed.grantedAt + this.limits.claimSeconds * 1000);
     for (const lane of this.lanes.values()) {
       const t = lane.first();
       if (t) at = Math.min(at, t.lastPoll + 2 * t.retryAfterSeconds * 1000);
@@ -379,8 +441,8 @@ export class AdmissionModel {
   sessionRecord(id: string): { active: SessionRecord } | { ended: EndedRecord } | null {
     const s = this.sessions.get(id);
     if (s) {
-      const { id, channelId, ticket, grantedAt, maxBandwidth, costBps } = s;
-      return { active: { id, channelId, ticket, grantedAt, lastSeen: s.persistedSeen, maxBandwidth, costBps } };
+      const { id, channelId, ticket, grantedAt, maxBandwidth, costBps, holder, claimed } = s;
+      return { active: { id, channelId, ticket, grantedAt, lastSeen: s.persistedSeen, maxBandwidth, costBps, holder, claimed } };
     }
     const endedAt = this.ended.get(id);
     return endedAt === undefined ? null : { ended: { id, endedAt } };
@@ -388,7 +450,7 @@ export class AdmissionModel {
 
   ticketRecord(ticket: string): TicketRecord | null {
     const t = this.tickets.get(ticket);
-    return t ? { ticket: t.ticket, seq: t.seq, channelId: t.channelId, retryAfterSeconds: t.retryAfterSeconds } : null;
+    return t ? { ticket: t.ticket, seq: t.seq, channelId: t.channelId, retryAfterSeconds: t.retryAfterSeconds, holder: t.holder } : null;
   }
 
   metaRecord(): MetaRecord {
@@ -414,7 +476,8 @@ export class AdmissionModel {
   restore(state: PersistedState, now: number): void {
     if (state.meta) {
       const m = state.meta;
-      this.limits = { ...m.limits };
+      // Limits stored before a limit existed take its default.
+      this.limits = withDefaults(m.limits);
       this.overload = m.overload;
       this.clock = m.clock;
       this.admittedTotal = m.admittedTotal;
@@ -427,10 +490,15 @@ export class AdmissionModel {
     const t = this.tick(now);
     const slack = (this.limits.leaseSeconds * 1000) / 4;
     for (const r of [...state.sessions].sort((a, b) => a.lastSeen - b.lastSeen)) {
-      const s: Session = { ...r, lastSeen: Math.min(t, r.lastSeen + slack), persistedSeen: r.lastSeen, link: null };
+      const s: Session = { ...r, lastSeen: Math.min(t, r.lastSeen + slack), persistedSeen: r.lastSeen, link: null, claimLink: null };
       s.link = this.byActivity.push(s);
       this.sessions.set(r.id, s);
       if (r.ticket !== null) this.grantedTickets.set(r.ticket, r.id);
+    }
+    // Grant order, which the unclaimed list and each holder's sessions keep.
+    for (const s of [...this.sessions.values()].sort((a, b) => a.grantedAt - b.grantedAt)) {
+      this.holdings.addSession(s);
+      if (!s.claimed) s.claimLink = this.unclaimed.push(s);
     }
     for (const e of [...state.ended].sort((a, b) => a.endedAt - b.endedAt)) this.remember(e.id, e.endedAt);
     for (const r of [...state.tickets].sort((a, b) => a.seq - b.seq)) {
@@ -438,6 +506,7 @@ export class AdmissionModel {
       this.rank.add(r.seq);
       const ticket: Ticket = { ...r, lastPoll: t, link: null };
       this.tickets.set(r.ticket, ticket);
+      this.holdings.addTicket(ticket);
       this.queuedPerChannel.set(r.channelId, (this.queuedPerChannel.get(r.channelId) ?? 0) + 1);
       ticket.link = this.laneOf(r.retryAfterSeconds).push(ticket);
     }
@@ -472,6 +541,11 @@ export class AdmissionModel {
       this.endSession(s, t);
       expired?.push(s.id);
     }
+    const claimMs = this.limits.claimSeconds * 1000;
+    for (let s = this.unclaimed.first(); s && s.grantedAt + claimMs <= t; s = this.unclaimed.first()) {
+      this.endSession(s, t);
+      expired?.push(s.id);
+    }
     for (const lane of this.lanes.values()) {
       for (let tk = lane.first(); tk && tk.lastPoll + 2 * tk.retryAfterSeconds * 1000 <= t; tk = lane.first()) {
         this.removeTicket(tk);
@@ -494,8 +568,9 @@ export class AdmissionModel {
 
   private decide(t: Ticket, now: number, fresh: boolean, newSessionId: () => string): AdmissionDecision {
     const position = this.rank.rank(t.seq);
-    if (!this.overload) {
-      const granted = this.tryGrant(t, position, now, fresh, newSessionId);
+    const replacing = this.replaceOldest(t.holder, now);
+    if (!this.overload || replacing) {
+      const granted = this.tryGrant(t, position, now, fresh, newSessionId, replacing);
       if (granted) return granted;
     }
     const retryAfterSeconds = retryAfterFor(position);
@@ -506,12 +581,26 @@ export class AdmissionModel {
     return { status: "queued", ticket: t.ticket, position, estimatedWaitSeconds: this.estimateWait(position, now), retryAfterSeconds };
   }
 
-  private tryGrant(t: Ticket, position: number, now: number, fresh: boolean, newSessionId: () => string): AdmissionDecision | null {
+  /**
+   * A signed-in viewer at its session limit: ends its oldest sessions so one slot is left for the new
+   * grant, which then takes that slot at once (true). Anyone else: nothing (false).
+   */
+  private replaceOldest(holder: Holder | null, now: number): boolean {
+    if (!isViewer(holder)) return false;
+    const held = this.holdings.sessions(holder);
+    const excess = held.length - this.limits.maxSessionsPerViewer + 1;
+    if (excess <= 0) return false;
+    for (const s of held.slice(0, excess)) this.endSession(s, now);
+    return true;
+  }
+
+  /** `replacing`: the grant takes a slot its viewer just gave up, so it skips the queue and is not a promise to earlier tickets. */
+  private tryGrant(t: Ticket, position: number, now: number, fresh: boolean, newSessionId: () => string, replacing: boolean): AdmissionDecision | null {
     const { maxSessions, maxEgressMbps } = this.limits;
     const free = maxSessions === undefined ? Infinity : maxSessions - this.sessions.size;
     // Checked even for promised tickets: only lowering maxSessions can make a promise unkeepable.
     if (free < 1) return null;
-    const promised = t.seq < this.promisedThrough;
+    const promised = replacing || t.seq < this.promisedThrough;
     if (!promised && position > free) return null;
     const ladder = this.ladders.get(t.channelId);
     let rung: number | undefined;
@@ -536,7 +625,7 @@ export class AdmissionModel {
     const costBps = rung ?? top ?? this.perSessionBps(now);
 
     this.removeTicket(t);
-    if (t.seq > this.promisedThrough) this.promisedThrough = t.seq;
+    if (!replacing && t.seq > this.promisedThrough) this.promisedThrough = t.seq;
     const id = newSessionId();
     if (this.sessions.has(id) || this.ended.has(id)) throw new Error("newSessionId returned an id already in use");
     const session: Session = {
@@ -548,10 +637,15 @@ export class AdmissionModel {
       persistedSeen: now,
       maxBandwidth: maxBandwidth ?? null,
       costBps,
+      holder: t.holder,
+      claimed: false,
       link: null,
+      claimLink: null,
     };
     session.link = this.byActivity.push(session);
+    session.claimLink = this.unclaimed.push(session);
     this.sessions.set(id, session);
+    this.holdings.addSession(session);
     if (!fresh) {
       this.grantedTickets.set(t.ticket, id);
       this.queueRate = bump(this.queueRate, now);
@@ -610,6 +704,9 @@ export class AdmissionModel {
     this.sessions.delete(s.id);
     if (s.link) this.byActivity.unlink(s.link);
     s.link = null;
+    if (s.claimLink) this.unclaimed.unlink(s.claimLink);
+    s.claimLink = null;
+    this.holdings.removeSession(s);
     if (s.ticket !== null) this.grantedTickets.delete(s.ticket);
     this.remember(s.id, at);
     this.freeRate = bump(this.freeRate, at);
@@ -619,6 +716,7 @@ export class AdmissionModel {
 
   private removeTicket(t: Ticket): void {
     this.tickets.delete(t.ticket);
+    this.holdings.removeTicket(t);
     if (t.link) this.laneOf(t.retryAfterSeconds).unlink(t.link);
     t.link = null;
     this.rank.remove(t.seq);
@@ -651,6 +749,19 @@ export class AdmissionModel {
   private markMeta(): void {
     if (this.track) this.dirtyMeta = true;
   }
+}
+
+/** The limits an event runs with: the operator's, and the defaults of those it left out. */
+function withDefaults(input: LimitsInput): Limits {
+  const limits: Limits = {
+    leaseSeconds: input.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+    claimSeconds: input.claimSeconds ?? DEFAULT_CLAIM_SECONDS,
+    maxSessionsPerViewer: input.maxSessionsPerViewer ?? DEFAULT_MAX_SESSIONS_PER_VIEWER,
+  };
+  if (input.maxSessions !== undefined) limits.maxSessions = input.maxSessions;
+  if (input.maxEgressMbps !== undefined) limits.maxEgressMbps = input.maxEgressMbps;
+  if (input.maxSessionsPerAddress !== undefined) limits.maxSessionsPerAddress = input.maxSessionsPerAddress;
+  return limits;
 }
 
 function highestAtMost(ladder: readonly number[], budget: number): number | undefined {

@@ -200,6 +200,23 @@ describe("leases", () => {
   });
 });
 
+describe("claims", () => {
+  it("keeps grants whose playback URL is used within claimSeconds, however late in the edge's report period they start, and frees one that is never used", async () => {
+    await makeEvent("claims", { claimSeconds: 10, leaseSeconds: 60, maxSessions: 3 });
+    const early = await access("claims", "main");
+    expect((await fetch(p.edgeUrl + early.body.playbackUrl)).status).toBe(200);
+    // A viewer that starts a few seconds after the edge's last report for the event.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const late = await access("claims", "main");
+    expect((await fetch(p.edgeUrl + late.body.playbackUrl)).status).toBe(200);
+    expect((await access("claims", "main")).status).toBe(200); // never played
+    await new Promise((r) => setTimeout(r, 11_000));
+    const res = await fetch(`${p.edgeUrl}/api/v1/admin/events/claims/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } });
+    expect(((await res.json()) as { activeSessions: number }).activeSessions).toBe(2);
+    expect((await access("claims", "main")).status).toBe(200);
+  });
+});
+
 describe("operator figures", () => {
   it("reports active sessions, the queue and origin requests", async () => {
     await makeEvent("figures", { maxSessions: 2 });

@@ -8,6 +8,8 @@ export type Failure =
   | { code: "method_not_allowed" }
   | { code: "unauthenticated"; message?: string }
   | { code: "forbidden"; message?: string }
+  /** A fresh anonymous access from a client address that holds the event's `maxSessionsPerAddress` places. */
+  | { code: "address_limit"; limit: number }
   | { code: "invalid_token"; reason: string }
   | { code: "session_expired" }
   | { code: "entitlement_required"; productId: string }
@@ -54,6 +56,12 @@ function render(f: Failure): Rendered {
       return { status: 401, message: f.message ?? "Sign in first: this needs a valid bearer token." };
     case "forbidden":
       return { status: 403, message: f.message ?? "This token may not do that." };
+    case "address_limit":
+      return {
+        status: 403,
+        message: "This network address already holds as many anonymous sessions and queue places as the event allows. Sign in, or end a session you hold.",
+        extra: { limit: f.limit },
+      };
     case "invalid_token":
       // The reason is for logs; clients only learn that the link is not valid for this stream.
       return { status: 403, message: "This playback link is not valid for this stream. Ask for access again." };

@@ -11,7 +11,7 @@ import type {
 /** What both implementations offer; time only moves through `advance`. */
 export interface AdmissionSubject {
   configure(limits: LimitsInput): Promise<unknown>;
-  admit(input: { ticket?: string; channelId: string; renditionsBps?: number[]; rejoinIfInvalid?: boolean }): Promise<AdmissionDecision>;
+  admit(input: { ticket?: string; channelId: string; renditionsBps?: number[]; rejoinIfInvalid?: boolean; viewerId?: string; address?: string }): Promise<AdmissionDecision>;
   report(input: { activeSessionIds: string[]; bytes: number; source: EgressSource }): Promise<{ expiredSessionIds: string[] }>;
   release(sessionId: string): Promise<ReleaseResult>;
   setOverload(enabled: boolean): Promise<boolean>;
@@ -171,6 +171,9 @@ export function runAdmissionCases(make: () => Promise<AdmissionSubject>): void {
       const gate = await make();
       await gate.configure({ maxSessions: 1, leaseSeconds: 60 });
       const a = granted(await gate.admit({ channelId: "main" }));
+      // The edge reports a session's first request on an isolate within a few seconds (its claim).
+      await gate.advance(2_000);
+      expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 1000, source: "edge" })).expiredSessionIds).toEqual([]);
       for (let i = 0; i < 10; i++) {
         await gate.advance(60_000 + 4_000); // due after one lease; sent with the viewer's next playlist reload
         expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 1000, source: "edge" })).expiredSessionIds).toEqual([]);
@@ -203,6 +206,113 @@ export function runAdmissionCases(make: () => Promise<AdmissionSubject>): void {
       expect(await gate.release(a.sessionId)).toBe("ended");
       expect(await gate.release("ses_never_granted")).toBe("unknown");
       expect((await gate.snapshot()).activeSessions).toBe(0);
+    });
+  });
+
+  describe("claims: a grant must be used", () => {
+    it("frees the slot of a grant not reported playing within claimSeconds, and reports that session expired", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 1, claimSeconds: 10, leaseSeconds: 60 });
+      const a = granted(await gate.admit({ channelId: "main" }));
+      const b = queued(await gate.admit({ channelId: "main" }));
+      for (let t = 3; t < 10; t += 3) {
+        await gate.advance(3000);
+        queued(await gate.admit({ ticket: b.ticket, channelId: "main" }));
+      }
+      await gate.advance(1000);
+      granted(await gate.admit({ ticket: b.ticket, channelId: "main" }));
+      expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 0, source: "edge" })).expiredSessionIds).toEqual([a.sessionId]);
+      expect(await gate.release(a.sessionId)).toBe("ended");
+    });
+
+    it("keeps a grant reported playing within claimSeconds for its whole lease", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 1, claimSeconds: 10, leaseSeconds: 60 });
+      const a = granted(await gate.admit({ channelId: "main" }));
+      await gate.advance(9_000);
+      expect((await gate.report({ activeSessionIds: [a.sessionId], bytes: 1000, source: "node" })).expiredSessionIds).toEqual([]);
+      await gate.advance(80_000);
+      expect((await gate.snapshot()).activeSessions).toBe(1);
+      await gate.advance(10_000);
+      expect((await gate.snapshot()).activeSessions).toBe(0);
+    });
+
+    it("runs an event configured without the new limits with their defaults: 30 s claims, 2 sessions per viewer, no address limit", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 100 });
+      const limits = (await gate.snapshot()).limits;
+      expect(limits).toMatchObject({ claimSeconds: 30, maxSessionsPerViewer: 2, leaseSeconds: 60 });
+      expect(limits.maxSessionsPerAddress).toBeUndefined();
+      for (let i = 0; i < 5; i++) granted(await gate.admit({ channelId: "main", address: "203.0.113.7" }));
+      await gate.advance(29_000);
+      expect((await gate.snapshot()).activeSessions).toBe(5);
+      await gate.advance(1_000);
+      expect((await gate.snapshot()).activeSessions).toBe(0);
+    });
+  });
+
+  describe("per-viewer and per-address limits", () => {
+    it("ends a signed-in viewer's oldest session when a new grant takes it past maxSessionsPerViewer, at once even when the event is full", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 2, maxSessionsPerViewer: 2 });
+      const first = granted(await gate.admit({ channelId: "main", viewerId: "u1" }));
+      const second = granted(await gate.admit({ channelId: "main", viewerId: "u1" }));
+      const stranger = queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      await gate.advance(1000);
+      const third = granted(await gate.admit({ channelId: "other", viewerId: "u1" }));
+      const { expiredSessionIds } = await gate.report({ activeSessionIds: [first.sessionId, second.sessionId, third.sessionId], bytes: 0, source: "edge" });
+      expect(expiredSessionIds).toEqual([first.sessionId]);
+      expect(await gate.snapshot()).toMatchObject({ activeSessions: 2, queued: 1 });
+      // The stranger keeps its place: the viewer took back its own slot, not one the queue was owed.
+      expect(queued(await gate.admit({ ticket: stranger.ticket, channelId: "main" })).position).toBe(1);
+    });
+
+    it("gives a signed-in viewer at most maxSessionsPerViewer places in the queue, a new one dropping its oldest", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 0, maxSessionsPerViewer: 2 });
+      const tickets = [];
+      for (let i = 0; i < 3; i++) tickets.push(queued(await gate.admit({ channelId: "main", viewerId: "u1" })));
+      expect(await gate.admit({ ticket: tickets[0]!.ticket, channelId: "main" })).toEqual({ status: "invalid_ticket" });
+      expect(queued(await gate.admit({ ticket: tickets[2]!.ticket, channelId: "main" })).position).toBe(2);
+      expect((await gate.snapshot()).queued).toBe(2);
+    });
+
+    it("gives an anonymous arrival from an address at maxSessionsPerAddress its own ticket back instead of a new place", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 0, maxSessionsPerAddress: 2 });
+      const a = queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      for (let i = 0; i < 5; i++) expect(queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }))).toMatchObject({ ticket: a.ticket, position: 1 });
+      expect(queued(await gate.admit({ channelId: "main", address: "198.51.100.2" })).position).toBe(3);
+      expect((await gate.snapshot()).queued).toBe(3);
+    });
+
+    it("refuses an anonymous arrival from an address holding maxSessionsPerAddress sessions, but not a signed-in viewer there, and admits it again once one ends", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 10, maxSessionsPerAddress: 2 });
+      const a = granted(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      granted(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      expect(await gate.admit({ channelId: "main", address: "198.51.100.1" })).toEqual({ status: "address_limit", limit: 2 });
+      expect(await gate.admit({ ticket: "tkt_made_up", channelId: "main", address: "198.51.100.1", rejoinIfInvalid: true })).toEqual({ status: "address_limit", limit: 2 });
+      granted(await gate.admit({ channelId: "main", address: "198.51.100.2" }));
+      granted(await gate.admit({ channelId: "main", viewerId: "u1" }));
+      await gate.release(a.sessionId);
+      granted(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      expect((await gate.snapshot()).activeSessions).toBe(4);
+    });
+
+    it("never refuses a queued ticket's poll, and counts the session it turns into among its address's places", async () => {
+      const gate = await make();
+      await gate.configure({ maxSessions: 1, maxSessionsPerAddress: 2 });
+      const other = granted(await gate.admit({ channelId: "main", address: "198.51.100.9" }));
+      const t1 = queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      const t2 = queued(await gate.admit({ channelId: "main", address: "198.51.100.1" }));
+      await gate.release(other.sessionId);
+      granted(await gate.admit({ ticket: t1.ticket, channelId: "main" }));
+      expect(queued(await gate.admit({ ticket: t2.ticket, channelId: "main" })).position).toBe(1);
+      // One session and one ticket: the address is at its limit, and its ticket for the channel comes back.
+      expect(queued(await gate.admit({ channelId: "main", address: "198.51.100.1" })).ticket).toBe(t2.ticket);
+      expect(await gate.admit({ channelId: "other", address: "198.51.100.1" })).toEqual({ status: "address_limit", limit: 2 });
     });
   });
 

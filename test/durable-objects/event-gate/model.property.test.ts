@@ -56,7 +56,7 @@ function committedBps(model: AdmissionModel, now: number): number {
 }
 
 /** Runs `ops` against a fresh model and an oracle built only from the documented rules. */
-function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeconds: number }, ops: Op[]): void {
+function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeconds: number; claimSeconds: number }, ops: Op[]): void {
   const model = new AdmissionModel();
   let now = 1_000_000;
   let ids = 0;
@@ -64,9 +64,11 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
   const max = limits.maxSessions ?? Infinity;
   // Documented rule: a lease ends leaseSeconds plus the report allowance (half a lease, at least 5 s) after its last renewal.
   const leaseMs = limits.leaseSeconds * 1000 + Math.max(5_000, limits.leaseSeconds * 500);
+  // Documented rule: a grant never reported playing ends claimSeconds after it was granted.
+  const claimMs = limits.claimSeconds * 1000;
 
   const waiting = new Map<string, Waiting>(); // ticket → oracle's view, live tickets only
-  const sessions = new Map<string, { lastSeen: number; ticket?: string }>();
+  const sessions = new Map<string, { lastSeen: number; grantedAt: number; claimed: boolean; ticket?: string }>();
   const ended = new Set<string>();
   const grantedTicket = new Map<string, string>(); // ticket → session, while the session is active
   const everIssued: { ticket: string; channel: string }[] = [];
@@ -81,7 +83,7 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
     const expired: string[] = [];
     const dropped: string[] = [];
     for (const [id, s] of sessions) {
-      if (now < s.lastSeen + leaseMs) continue;
+      if (now < s.lastSeen + leaseMs && (s.claimed || now < s.grantedAt + claimMs)) continue;
       sessions.delete(id);
       ended.add(id);
       if (s.ticket) grantedTicket.delete(s.ticket);
@@ -122,7 +124,7 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
         if (above !== undefined) expect(above).toBeGreaterThan(budget);
       }
       expect(sessions.has(d.sessionId) || ended.has(d.sessionId)).toBe(false);
-      sessions.set(d.sessionId, { lastSeen: now, ticket: fresh ? undefined : ticket });
+      sessions.set(d.sessionId, { lastSeen: now, grantedAt: now, claimed: false, ticket: fresh ? undefined : ticket });
       if (!fresh && ticket) grantedTicket.set(ticket, d.sessionId);
       if (ticket) waiting.delete(ticket);
       everGranted.push(d.sessionId);
@@ -206,7 +208,10 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
         expect(notActive.sort()).toEqual(picked.filter((id) => !sessions.has(id)).sort());
         for (const id of picked) {
           const s = sessions.get(id);
-          if (s) s.lastSeen = now;
+          if (s) {
+            s.lastSeen = now;
+            s.claimed = true;
+          }
         }
         break;
       }
@@ -258,12 +263,13 @@ function check(limits: { maxSessions?: number; maxEgressMbps?: number; leaseSeco
 }
 
 const leaseArb = fc.integer({ min: 5, max: 60 });
+const claimArb = fc.integer({ min: 5, max: 60 });
 
 describe("admission model properties", () => {
-  it("never exceeds maxSessions, settles every arrival once, reports positions that never increase and admits strictly in FIFO order", () => {
+  it("never exceeds maxSessions, settles every arrival once, reports positions that never increase, admits strictly in FIFO order and ends unclaimed grants after claimSeconds", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 8 }), leaseArb, fc.array(opArb, { minLength: 50, maxLength: 300, size: "max" }), (maxSessions, leaseSeconds, ops) => {
-        check({ maxSessions, leaseSeconds }, ops);
+      fc.property(fc.integer({ min: 0, max: 8 }), leaseArb, claimArb, fc.array(opArb, { minLength: 50, maxLength: 300, size: "max" }), (maxSessions, leaseSeconds, claimSeconds, ops) => {
+        check({ maxSessions, leaseSeconds, claimSeconds }, ops);
       }),
       { numRuns: 150 },
     );
@@ -275,9 +281,10 @@ describe("admission model properties", () => {
         fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
         fc.integer({ min: 0, max: 25 }),
         leaseArb,
+        claimArb,
         fc.array(opArb, { minLength: 50, maxLength: 300, size: "max" }),
-        (maxSessions, maxEgressMbps, leaseSeconds, ops) => {
-          check({ maxSessions, maxEgressMbps, leaseSeconds }, ops);
+        (maxSessions, maxEgressMbps, leaseSeconds, claimSeconds, ops) => {
+          check({ maxSessions, maxEgressMbps, leaseSeconds, claimSeconds }, ops);
         },
       ),
       { numRuns: 150 },

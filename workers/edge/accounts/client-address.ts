@@ -1,4 +1,4 @@
-// The client address that login throttling counts against.
+// The client address that login throttling and the per-address admission limit count against.
 
 const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 const HEX_GROUP = /^[0-9a-f]{1,4}$/;

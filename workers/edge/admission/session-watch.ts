@@ -17,6 +17,10 @@ const MAX_SESSIONS_PER_REPORT = 10_000;
 
 interface Pending {
   sessions: Set<string>;
+  /** The sessions the previous report named: a session in neither set is new on this isolate. */
+  reported: Set<string>;
+  /** A session new on this isolate is pending: the gate must hear of it within its claim period. */
+  fresh: boolean;
   bytes: number;
   lastReport: number;
   leaseSeconds: number;
@@ -40,19 +44,25 @@ export class SessionWatch {
 
   /**
    * Records that `sessionId` of `eventId` was served `bytes`, and, when a report is due, returns the
-   * promise of sending it (to hand to `waitUntil`).
+   * promise of sending it (to hand to `waitUntil`). A report is due once per lease period; sooner (at
+   * most every 2 s) while a session new on this isolate or many bytes are pending, because the gate
+   * ends a grant that is not reported playing within its claim period (30 s by default).
    */
   record(env: Env, eventId: string, sessionId: string, bytes: number, now: number): Promise<void> | null {
     let p = this.pending.get(eventId);
     if (!p) {
       // The first activity of an event on this isolate reports at once: it learns the lease length and any ended sessions.
-      p = { sessions: new Set(), bytes: 0, lastReport: 0, leaseSeconds: 60, reporting: false };
+      p = { sessions: new Set(), reported: new Set(), fresh: false, bytes: 0, lastReport: 0, leaseSeconds: 60, reporting: false };
       this.pending.set(eventId, p);
     }
-    if (p.sessions.size < MAX_SESSIONS_PER_REPORT) p.sessions.add(sessionId);
+    if (p.sessions.size < MAX_SESSIONS_PER_REPORT && !p.sessions.has(sessionId)) {
+      p.sessions.add(sessionId);
+      if (!p.reported.has(sessionId)) p.fresh = true;
+    }
     p.bytes += bytes;
     const interval = Math.min(MAX_REPORT_INTERVAL_MS, Math.max(MIN_REPORT_INTERVAL_MS, p.leaseSeconds * 1000));
-    const due = now - p.lastReport >= interval || (p.bytes >= EARLY_REPORT_BYTES && now - p.lastReport >= MIN_REPORT_INTERVAL_MS);
+    const early = p.fresh || p.bytes >= EARLY_REPORT_BYTES;
+    const due = now - p.lastReport >= interval || (early && now - p.lastReport >= MIN_REPORT_INTERVAL_MS);
     if (!due || p.reporting) return null;
     return this.flush(env, eventId, p, now);
   }
@@ -60,7 +70,10 @@ export class SessionWatch {
   private async flush(env: Env, eventId: string, p: Pending, now: number): Promise<void> {
     const sessions = [...p.sessions];
     const bytes = p.bytes;
+    const fresh = p.fresh;
+    p.reported = p.sessions;
     p.sessions = new Set();
+    p.fresh = false;
     p.bytes = 0;
     p.lastReport = now;
     p.reporting = true;
@@ -71,6 +84,7 @@ export class SessionWatch {
     } catch (err) {
       // The gate was unreachable: keep the activity for the next report rather than lose renewals.
       for (const s of sessions) p.sessions.add(s);
+      if (fresh) p.fresh = true;
       p.bytes += bytes;
       console.error("admission report failed", eventId, String(err));
     } finally {

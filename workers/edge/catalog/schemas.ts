@@ -32,6 +32,15 @@ export const LimitsSchema = z
     maxSessions: z.number().int().min(0).max(10_000_000).optional(),
     maxEgressMbps: z.number().min(0).max(100_000_000).optional(),
     leaseSeconds: z.number().int().min(10).max(3600).optional(),
+    maxSessionsPerViewer: z.number().int().min(1).max(100).optional().openapi({ description: "Sessions one signed-in viewer holds at once (default 2); a new grant beyond it ends that viewer's oldest session" }),
+    maxSessionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .openapi({ description: "Anonymous sessions plus queue tickets one client address holds (default: no limit, since a stadium's viewers share a few NAT addresses)" }),
+    claimSeconds: z.number().int().min(10).max(3600).optional().openapi({ description: "A grant whose playback URL is not used within this many seconds frees its slot (default 30)" }),
   })
   .openapi("EventLimits");
 
@@ -39,6 +48,7 @@ export const EventInputSchema = z
   .object({
     title: z.string().min(1).max(200),
     startsAt: z.iso.datetime({ offset: true }).optional(),
+    requireLogin: z.boolean().optional().openapi({ description: "Every channel of the event needs a viewer token, free ones too" }),
     limits: LimitsSchema.default({}),
   })
   .openapi("EventInput");

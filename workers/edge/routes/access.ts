@@ -1,6 +1,8 @@
 // Access to a stream: the one place where entitlement, admission and the playback token come together.
 import { createRoute, z } from "@hono/zod-openapi";
+import { clientAddressKey } from "../accounts/client-address";
 import { requireEntitlement } from "../accounts/paid-access";
+import { lookupViewer, requireViewer } from "../middleware/viewer-auth";
 import { ChannelParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { apiApp, errorResponses } from "../openapi";
@@ -62,20 +64,28 @@ access.openapi(
     if (!event || !channel) {
       throw new DomainError({ code: "not_found", message: `There is no channel '${channelId}' in event '${eventId}'.` });
     }
-    // Paid channels need a signed-in viewer who owns them; free ones take an optional viewer token.
-    const viewer = channel.paid ? await requireEntitlement(c, channel) : null;
+    // Paid channels need a signed-in viewer who owns them; free ones a signed-in viewer when the event
+    // requires login, and otherwise take an optional viewer token (a bad one counts as none).
+    const viewer = channel.paid
+      ? await requireEntitlement(c, channel)
+      : event.requireLogin
+        ? await requireViewer(c)
+        : await lookupViewer(c).then((found) => (found.status === "ok" ? found.viewer : null));
     const body = c.req.valid("json") ?? {};
 
     // Admission: the event's gate grants a lease, or queues the viewer in FIFO order.
     const now = Date.now();
     const renditionsBps = event.limits.maxEgressMbps !== undefined ? await channelLadder(c.env, channel, now) : undefined;
     // An unknown, dropped-out or other-channel ticket: the viewer joins at the back as a new arrival.
+    // A signed-in viewer counts against its own session limit, an anonymous one against its address's.
     const decision = await eventGate(c.env, eventId).admit({
       channelId,
       rejoinIfInvalid: true,
+      ...(viewer ? { viewerId: viewer.userId } : { address: clientAddressKey(c.req.header("cf-connecting-ip")) }),
       ...(body.ticket ? { ticket: body.ticket } : {}),
       ...(renditionsBps ? { renditionsBps } : {}),
     });
+    if (decision.status === "address_limit") throw new DomainError({ code: "address_limit", limit: decision.limit });
     if (decision.status === "queued") {
       c.header("retry-after", String(decision.retryAfterSeconds));
       c.header("cache-control", "no-store");

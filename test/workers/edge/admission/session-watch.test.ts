@@ -81,6 +81,21 @@ describe("SessionWatch", () => {
     expect(gate.calls.length).toBeGreaterThanOrEqual(8);
   });
 
+  it("reports a session new on the isolate within 2 s even right after a report, so the gate sees its grant used within the claim period", async () => {
+    const watch = new SessionWatch();
+    const gate = fakeEnv({ leaseSeconds: 60 });
+    await play(watch, gate, ["ses_a"], 2_000, 10_000);
+    expect(gate.calls).toHaveLength(1);
+    // A new viewer starts 10 s into the lease period: its first requests, not the next lease, bring a report.
+    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 5_000, T0 + 10_000);
+    expect(gate.calls).toHaveLength(2);
+    expect(gate.calls[1]!.at - (T0 + 10_000)).toBeLessThanOrEqual(2_000);
+    expect(gate.calls[1]!.input.activeSessionIds).toContain("ses_b");
+    // Known sessions do not: the steady pair costs nothing more until the lease period is up.
+    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 40_000, T0 + 15_000);
+    expect(gate.calls).toHaveLength(2);
+  });
+
   it("remembers the sessions the gate says are over, so their next playlist gets 410", async () => {
     const watch = new SessionWatch();
     const gate = fakeEnv({ expired: ["ses_gone"] });
