@@ -1,6 +1,6 @@
-// Counts login attempts for one key (a login or a client address) in a sliding window. An attempt is counted
-// the moment it starts, so parallel guesses cannot all pass the check before any of them has failed; a
-// successful attempt is forgiven afterwards. One alarm sweeps expired attempts and empties an idle object.
+// Counts attempts (logins, registrations) for one key (a login or a client address) in a sliding window. An
+// attempt is counted the moment it starts, so parallel guesses cannot all pass the check before any of them
+// has failed; a successful login is forgiven afterwards. One alarm sweeps expired attempts and empties an idle object.
 import { DurableObject } from "cloudflare:workers";
 
 export type AttemptDecision = { allowed: true; attemptId: number } | { allowed: false; retryAfterSeconds: number };

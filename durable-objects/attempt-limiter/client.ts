@@ -1,4 +1,5 @@
-// Caller-side helper for login attempt limiters: builds the ids (one object per login, one per client address).
+// Caller-side helper for attempt limiters: builds the ids (one object per login and one per client address for
+// login attempts, one per client address for registrations).
 
 /** The limiter of one normalised login. */
 export function loginAttemptLimiter(env: Env, loginKey: string) {
@@ -8,6 +9,11 @@ export function loginAttemptLimiter(env: Env, loginKey: string) {
 /** The limiter of one client address (already reduced to its throttle key, see client-address.ts). */
 export function addressAttemptLimiter(env: Env, addressKey: string) {
   return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`addr:${addressKey}`));
+}
+
+/** The registration limiter of one client address (already reduced to its throttle key). */
+export function registrationAttemptLimiter(env: Env, addressKey: string) {
+  return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`register:${addressKey}`));
 }
 
 // The types callers name, so that no caller imports the object's own modules.

@@ -15,7 +15,7 @@ export type Failure =
   | { code: "entitlement_required"; productId: string }
   | { code: "login_taken" }
   | { code: "invalid_credentials" }
-  | { code: "too_many_attempts"; retryAfterSeconds: number }
+  | { code: "too_many_attempts"; retryAfterSeconds: number; message?: string }
   | { code: "payment_declined"; message?: string }
   | { code: "idempotency_conflict" }
   | { code: "already_owned"; productId: string }
@@ -80,7 +80,7 @@ function render(f: Failure): Rendered {
     case "too_many_attempts":
       return {
         status: 429,
-        message: "Too many failed attempts. Wait a few minutes and try again.",
+        message: f.message ?? "Too many failed attempts. Wait a few minutes and try again.",
         retryAfter: f.retryAfterSeconds,
       };
     case "payment_declined":

@@ -37,3 +37,24 @@ export const PasswordSchema = z
 
 export const CredentialsSchema = z.object({ login: LoginSchema, password: PasswordSchema }).openapi("Credentials");
 export type Credentials = z.infer<typeof CredentialsSchema>;
+
+/**
+ * What a login request may send. The length and character rules above are for choosing credentials, at
+ * registration; at login a password that breaks them is simply wrong (401, counted by the login throttle),
+ * so the answer does not teach a guesser the rules. The 64 KiB body limit bounds the password; the login keeps
+ * the outer bound registration applies before normalising, so every login that could exist gets through.
+ */
+export const LoginRequestSchema = z
+  .object({
+    login: z.string().max(256).openapi({ example: "fdpd6", description: "Case-insensitive; compared after Unicode NFKC normalisation" }),
+    password: z
+      .string()
+      .transform((s) => s.normalize("NFKC"))
+      .openapi({ type: "string", example: "123456", format: "password" }),
+  })
+  .openapi("LoginRequest");
+
+/** Whether a login meets the registration rules, that is, whether any account can have it. */
+export function isRegistrableLogin(login: string): boolean {
+  return LoginSchema.safeParse(login).success;
+}

@@ -3,8 +3,9 @@ import { createRoute } from "@hono/zod-openapi";
 import { loginRegistry } from "../../../durable-objects/login-registry/client";
 import { purchaseLedger } from "../../../durable-objects/purchase-ledger/client";
 import { clientAddressKey } from "../accounts/client-address";
-import { CredentialsSchema, loginKey } from "../accounts/credentials";
+import { CredentialsSchema, isRegistrableLogin, LoginRequestSchema, loginKey } from "../accounts/credentials";
 import { beginLoginAttempt } from "../accounts/login-throttle";
+import { beginRegistration, REGISTRATIONS_PER_ADDRESS, REGISTRATION_WINDOW_MS } from "../accounts/registration-throttle";
 import { hashPassword, verifyPassword } from "../accounts/password";
 import { AuthResultSchema, SessionSchema } from "../accounts/schemas";
 import { readAccount, revokeToken } from "../accounts/store";
@@ -34,19 +35,27 @@ auth.openapi(
   createRoute({
     method: "post",
     path: "/auth/register",
-    summary: "Create a viewer account and sign in",
+    summary: `Create a viewer account and sign in; ${REGISTRATIONS_PER_ADDRESS} registrations per address in ${REGISTRATION_WINDOW_MS / 60_000} minutes are followed by 429`,
     request: { body: { ...json(CredentialsSchema), required: true } },
     responses: {
       201: { description: "Registered and signed in", ...json(AuthResultSchema) },
-      ...errorResponses(400, 409),
+      ...errorResponses(400, 409, 429),
     },
   }),
   async (c) => {
     const { login, password } = c.req.valid("json");
     const key = loginKey(login);
+    const now = Date.now();
+    const registration = await beginRegistration(c.env, clientAddressKey(c.req.header("cf-connecting-ip")), now);
+    if (!registration.allowed) {
+      throw new DomainError({
+        code: "too_many_attempts",
+        retryAfterSeconds: registration.retryAfterSeconds,
+        message: "Too many registrations from this address. Wait a few minutes and try again.",
+      });
+    }
     // Cheap early answer for a login that is visibly taken; the registry object below is what decides.
     if (await readAccount(c.env.ACCOUNTS, key)) throw new DomainError({ code: "login_taken" });
-    const now = Date.now();
     const account: Account = {
       id: randomId("usr"),
       login,
@@ -65,7 +74,7 @@ auth.openapi(
     method: "post",
     path: "/auth/login",
     summary: "Sign in; 5 failed attempts per login or address in 5 minutes are followed by 429",
-    request: { body: { ...json(CredentialsSchema), required: true } },
+    request: { body: { ...json(LoginRequestSchema), required: true } },
     responses: {
       200: { description: "Signed in", ...json(AuthResultSchema) },
       ...errorResponses(400, 401, 429),
@@ -77,7 +86,8 @@ auth.openapi(
     const now = Date.now();
     const attempt = await beginLoginAttempt(c.env, key, clientAddressKey(c.req.header("cf-connecting-ip")), now);
     if (!attempt.allowed) throw new DomainError({ code: "too_many_attempts", retryAfterSeconds: attempt.retryAfterSeconds });
-    const account = await findAccount(c.env, key);
+    // A login no registration accepts names no account: not looked up (nor sent to KV, whose keys it may not fit).
+    const account = isRegistrableLogin(login) ? await findAccount(c.env, key) : null;
     // Unknown login and wrong password take the same time and give the same answer.
     if (!(await verifyPassword(password, account?.password ?? null)) || !account) {
       throw new DomainError({ code: "invalid_credentials" });

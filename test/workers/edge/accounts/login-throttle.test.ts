@@ -1,16 +1,10 @@
 // Login brute force: 5 failed attempts per login or per client address within 5 minutes, then 429 with Retry-After.
 import { beforeAll, describe, expect, it } from "vitest";
-import { login, register, uniq, uniqAddress, warmUp, type ApiError } from "./support";
+import { expectTooManyAttempts, login, register, uniq, uniqAddress, warmUp, type ApiError } from "./support";
 
 beforeAll(warmUp, 60_000);
 
-async function expectTooMany(res: Response): Promise<void> {
-  expect(res.status).toBe(429);
-  const retryAfter = Number(res.headers.get("retry-after"));
-  expect(retryAfter).toBeGreaterThan(0);
-  expect(retryAfter).toBeLessThanOrEqual(300);
-  expect(((await res.json()) as ApiError).error.code).toBe("too_many_attempts");
-}
+const expectTooMany = (res: Response) => expectTooManyAttempts(res, 300);
 
 describe("per login", () => {
   it("answers the sixth wrong password within the window with 429 too_many_attempts and Retry-After", async () => {
@@ -36,6 +30,17 @@ describe("per login", () => {
     await expectTooMany(await login(name, "guess-11", uniqAddress()));
   });
 
+  it("answers wrong passwords shorter than six characters with 401 invalid_credentials and counts them", async () => {
+    const name = uniq("short");
+    await register(name, "correct-horse");
+    for (const guess of ["", "1", "12", "123", "1234"]) {
+      const res = await login(name, guess, uniqAddress());
+      expect(res.status, JSON.stringify(guess)).toBe(401);
+      expect(((await res.json()) as ApiError).error.code).toBe("invalid_credentials");
+    }
+    await expectTooMany(await login(name, "12345", uniqAddress()));
+  });
+
   it("does not count successful logins against the limit", async () => {
     const name = uniq("regular");
     await register(name, "correct-horse");
@@ -54,6 +59,16 @@ describe("per client address", () => {
   it("answers the sixth failure from one address with 429, whichever logins were tried", async () => {
     const ip = uniqAddress();
     for (let i = 0; i < 5; i++) expect((await login(uniq("spray"), "123456", ip)).status).toBe(401);
+    await expectTooMany(await login(uniq("spray"), "123456", ip));
+  });
+
+  it("answers logins that no registration accepts with 401 invalid_credentials and counts them", async () => {
+    const ip = uniqAddress();
+    for (const bad of ["ab", "with space", "x".repeat(65), "zero\u200bwidth", ""]) {
+      const res = await login(bad, "123456", ip);
+      expect(res.status, JSON.stringify(bad)).toBe(401);
+      expect(((await res.json()) as ApiError).error.code).toBe("invalid_credentials");
+    }
     await expectTooMany(await login(uniq("spray"), "123456", ip));
   });
 
