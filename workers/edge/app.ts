@@ -4,6 +4,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { DomainError, failureResponse } from "../shared/errors";
+import { answerAfterBody } from "../shared/unread-body";
 import { edgeConfig } from "./config";
 import { edgePlayback } from "./playback/serve";
 import { playbackEntry } from "../shared/playback/pipeline";
@@ -73,7 +74,10 @@ function errorResponse(err: unknown): Response {
   return failureResponse({ code: "internal" });
 }
 
-/** The edge worker's fetch handler: playback requests to the shared playback pipeline, the rest to `app`. */
+/**
+ * The edge worker's fetch handler: playback requests to the shared playback pipeline, the rest to `app`; a
+ * body nothing read is read before the answer, so the connection stays usable (shared/unread-body.ts).
+ */
 export function createFetch(app: ReturnType<typeof createApp>): ExportedHandlerFetchHandler<Env> {
-  return playbackEntry(edgePlayback, (request, env, ctx) => app.fetch(request, env, ctx));
+  return answerAfterBody(playbackEntry(edgePlayback, (request, env, ctx) => app.fetch(request, env, ctx)));
 }

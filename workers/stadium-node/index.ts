@@ -10,6 +10,7 @@ import { NODE_HEADER } from "../shared/playback/node-header";
 import { nodeConfig, type StadiumNodeBindings, type StadiumNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
 import { EndedSessions } from "../shared/playback/ended-sessions";
+import { answerAfterBody } from "../shared/unread-body";
 
 type NodeEnv = { Bindings: StadiumNodeBindings; Variables: { config: StadiumNodeConfig } };
 
@@ -152,7 +153,10 @@ function failureFor(status: number): Failure {
 app.notFound(() => failureResponse({ code: "not_found", message: "Nothing is here." }));
 app.onError((err) => playbackError(err));
 
-/** The node's fetch handler: playback requests to the shared playback pipeline, the rest (ping, the launcher's routes) to Hono. */
+/**
+ * The node's fetch handler: playback requests to the shared playback pipeline, the rest (ping, the launcher's
+ * routes) to Hono; a body nothing read is read before the answer, so the connection stays usable.
+ */
 export default {
-  fetch: playbackEntry(nodePlayback, (request, env, ctx) => app.fetch(request, env, ctx)),
+  fetch: answerAfterBody(playbackEntry(nodePlayback, (request, env, ctx) => app.fetch(request, env, ctx))),
 } satisfies ExportedHandler<StadiumNodeBindings>;
