@@ -3,7 +3,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { DomainError, failureResponse } from "../shared/errors";
+import { DomainError, failureResponse, unexpectedFailure } from "../shared/errors";
 import { answerAfterBody } from "../shared/unread-body";
 import { edgeConfig } from "./config";
 import { edgePlayback } from "./playback/serve";
@@ -63,15 +63,20 @@ export function createApp() {
   return app;
 }
 
-/** The one error handler: domain failures as rendered by failureResponse, anything else a 500 without details. */
+/**
+ * The one error handler: domain failures as rendered by failureResponse; a transient failure of a Durable
+ * Object or KV a 503 with Retry-After (what `unexpectedFailure` recognises); anything else a 500 without details.
+ */
 function errorResponse(err: unknown): Response {
   if (err instanceof DomainError) return failureResponse(err.failure);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono raises these for unparseable JSON bodies and the like: the client's mistake, said plainly.
     return failureResponse({ code: "invalid_request", message: err.message || "The request is not valid." });
   }
-  console.error("unhandled error", err);
-  return failureResponse({ code: "internal" });
+  const failure = unexpectedFailure(err);
+  if (failure.code === "internal") console.error("unhandled error", err);
+  else console.warn("transient platform failure", err);
+  return failureResponse(failure);
 }
 
 /**

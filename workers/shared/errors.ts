@@ -114,3 +114,35 @@ export function failureResponse(f: Failure, headers?: HeadersInit): Response {
     headers: h,
   });
 }
+
+/** Retry-After for a platform part that said it is overloaded: retrying at once would add to its load. */
+const OVERLOADED_RETRY_SECONDS = 5;
+/** Retry-After for a platform call that failed on the way (an object reset or moving, a connection lost). */
+const TRANSIENT_RETRY_SECONDS = 1;
+// workerd's message for a KV call the KV service answered with an error status: "KV GET failed: 503 Service Unavailable".
+const KV_FAILED = /^KV [A-Z_]+ failed: (\d{3})\b/;
+
+/**
+ * The failure to answer for an error no code turned into a DomainError. A transient platform failure is
+ * `unavailable` (503 with Retry-After), so a client retries instead of reporting a fault; anything else is
+ * `internal` (500). Recognised as transient:
+ * - an error with `overloaded: true`: workerd sets it when a Durable Object is overloaded (too many requests
+ *   queued) or the runtime sheds load;
+ * - an error with `retryable: true`: workerd sets it on every disconnection ("Network connection lost."),
+ *   among them a Durable Object reset or moved (`durableObjectReset: true`), for a stub's RPC call as for a
+ *   KV call; also when it comes back from the object's own code (`remote: true`), which let such an error
+ *   through;
+ * - a KV call the KV service refused with 429 (too many writes to one key) or a 5xx.
+ * An error the object's own code raised (`remote: true` alone) or any other error is a bug of ours: internal.
+ */
+export function unexpectedFailure(err: unknown): Failure {
+  const message = "A part of the platform is briefly unavailable. Try again in a moment.";
+  if (typeof err !== "object" || err === null) return { code: "internal" };
+  const e = err as { overloaded?: unknown; retryable?: unknown; message?: unknown };
+  if (e.overloaded === true) return { code: "unavailable", message, retryAfterSeconds: OVERLOADED_RETRY_SECONDS };
+  if (e.retryable === true) return { code: "unavailable", message, retryAfterSeconds: TRANSIENT_RETRY_SECONDS };
+  const kv = typeof e.message === "string" ? KV_FAILED.exec(e.message) : null;
+  const kvStatus = kv ? Number(kv[1]) : 0;
+  if (kvStatus === 429 || kvStatus >= 500) return { code: "unavailable", message, retryAfterSeconds: TRANSIENT_RETRY_SECONDS };
+  return { code: "internal" };
+}
