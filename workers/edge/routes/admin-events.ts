@@ -28,7 +28,14 @@ const StatsSchema = z
     cacheHitRatio: z.number().nullable(),
     channels: z.array(z.object({ id: z.string(), originRequests: z.number().int(), segmentFetches: z.number().int(), playlistFetches: z.number().int(), cacheHitRatio: z.number().nullable() })),
     pullZones: z.array(z.unknown()),
-    limits: z.object({ maxSessions: z.number().optional(), maxEgressMbps: z.number().optional(), leaseSeconds: z.number() }),
+    limits: z.object({
+      maxSessions: z.number().optional(),
+      maxEgressMbps: z.number().optional(),
+      leaseSeconds: z.number(),
+      claimSeconds: z.number(),
+      maxSessionsPerViewer: z.number(),
+      maxSessionsPerAddress: z.number().optional(),
+    }).openapi({ description: "The limits the event's admission runs with, defaults included" }),
     gateReportCalls: z
       .object({ edge: z.number().int(), node: z.number().int() })
       .openapi({ description: "Activity reports the event's admission object has received from edges and from stadium node heartbeats" }),

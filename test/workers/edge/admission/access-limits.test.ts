@@ -94,6 +94,15 @@ describe("maxSessionsPerAddress", () => {
   });
 });
 
+describe("the operator's view", () => {
+  it("shows the limits an event runs with in its stats, defaults included", async () => {
+    const eventId = await makeEvent({ limits: { maxSessions: 5, maxSessionsPerAddress: 3 } });
+    const res = await edgeFetch(`http://edge.test/api/v1/admin/events/${eventId}/stats`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { limits: unknown }).limits).toEqual({ maxSessions: 5, maxSessionsPerAddress: 3, leaseSeconds: 60, claimSeconds: 30, maxSessionsPerViewer: 2 });
+  });
+});
+
 describe("claimSeconds", () => {
   it("frees the slot of a grant whose playback URL is not used within claimSeconds, for the viewer first in the queue", async () => {
     const eventId = await makeEvent({ limits: { maxSessions: 1, claimSeconds: 10 } });
