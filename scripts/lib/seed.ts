@@ -27,6 +27,7 @@ export async function seedDemo(o: SeedOptions): Promise<void> {
     title: "Premium pass",
     description: "The premium camera angle for the whole match.",
     price: { amount: 29900, currency: "RUB" },
+    eventId: "demo",
     channelIds: ["premium"],
   });
   await put(o, "/admin/products/replay-pack", {

@@ -10,7 +10,9 @@ import {
   ProductInputSchema,
   ProductParamsSchema,
   ProductSchema,
+  type Product,
 } from "../catalog/schemas";
+import { legacyPassEvents } from "../accounts/entitlements";
 import { catalogStore } from "../catalog/store";
 import { operatorAuth } from "../middleware/operator-auth";
 import { apiApp, errorResponses } from "../openapi";
@@ -78,7 +80,7 @@ adminCatalog.openapi(
   createRoute({
     method: "put",
     path: "/admin/products/{productId}",
-    summary: "Create or replace a product (channel pass or goods)",
+    summary: "Create or replace a product (channel pass or goods); a channel pass names its event and keeps it",
     security,
     request: { params: ProductParamsSchema, body: { ...json(ProductInputSchema), required: true } },
     responses: { 200: { description: "The product", ...json(ProductSchema) }, ...errorResponses(400, 401) },
@@ -86,8 +88,28 @@ adminCatalog.openapi(
   async (c) => {
     const { productId } = c.req.valid("param");
     const input = c.req.valid("json");
+    const store = catalogStore(c.env.CATALOG);
+    const existing = await store.getProduct(productId);
+    if (existing?.kind === "channel_pass" && input.kind === "channel_pass") await keepsItsEvent(c.env.CATALOG, existing, input.eventId);
     const product = { id: productId, ...input, updatedAt: new Date().toISOString() };
-    await catalogStore(c.env.CATALOG).putProduct(product);
+    await store.putProduct(product);
     return c.json(product, 200);
   },
 );
+
+/**
+ * Refuses to move a channel pass to another event: its buyers keep what it unlocks for the event they
+ * bought it for. A pass stored without an event may be given the one event the migration rule reads it
+ * as belonging to (or any, when no channel sells it); a pass sold for several events cannot be narrowed.
+ */
+async function keepsItsEvent(kv: KVNamespace, existing: Product, eventId: string | undefined): Promise<void> {
+  let soldFor: readonly string[] | "every";
+  if (existing.eventId !== undefined) soldFor = [existing.eventId];
+  else {
+    const events = (await legacyPassEvents(kv, Date.now()))(existing.id);
+    soldFor = events === "every" ? "every" : [...events].sort();
+  }
+  if (soldFor === "every" || (soldFor.length === 1 && soldFor[0] === eventId)) return;
+  const message = `this pass was sold for ${soldFor.map((e) => `'${e}'`).join(", ")}, and its buyers keep it there; create another product for another event`;
+  throw new DomainError({ code: "invalid_request", message: "A channel pass cannot move to another event.", issues: [{ path: "eventId", message }] });
+}

@@ -17,7 +17,10 @@ const PublicProductSchema = z
     title: z.string(),
     description: z.string(),
     price: MoneySchema,
+    eventId: z.string().optional(),
     channelIds: z.array(z.string()).optional(),
+    validFrom: z.string().optional(),
+    validUntil: z.string().optional(),
   })
   .openapi("PublicProduct");
 

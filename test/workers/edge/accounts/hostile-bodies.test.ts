@@ -66,7 +66,7 @@ const targets: Target[] = [
   { name: "POST access", fields: ["ticket", "cacheId"], method: "POST", path: () => `/api/v1/events/${cat.eventId}/channels/${cat.premium}/access`, headers: () => ({ authorization: `Bearer ${viewer.token}` }) },
   { name: "PUT admin event", fields: ["title", "startsAt", "limits"], method: "PUT", path: () => `/api/v1/admin/events/${cat.eventId}-hostile`, headers: () => ({ authorization: `Bearer ${env.ADMIN_TOKEN}` }) },
   { name: "PUT admin channel", fields: ["title", "originUrl", "paid", "productId", "allowedHosts"], method: "PUT", path: () => `/api/v1/admin/events/${cat.eventId}/channels/hostile`, headers: () => ({ authorization: `Bearer ${env.ADMIN_TOKEN}` }) },
-  { name: "PUT admin product", fields: ["kind", "title", "description", "price", "channelIds"], method: "PUT", path: () => "/api/v1/admin/products/hostile", headers: () => ({ authorization: `Bearer ${env.ADMIN_TOKEN}` }) },
+  { name: "PUT admin product", fields: ["kind", "title", "description", "price", "eventId", "channelIds", "validFrom", "validUntil"], method: "PUT", path: () => "/api/v1/admin/products/hostile", headers: () => ({ authorization: `Bearer ${env.ADMIN_TOKEN}` }) },
 ];
 
 async function countKeys(kv: KVNamespace, prefix: string): Promise<number> {
