@@ -1,6 +1,7 @@
 // Helpers for the account tests: talk to the edge worker in-process, with a catalog and viewers of their own.
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { expect } from "vitest";
 import worker from "../../../../workers/edge/index";
 
 export interface ApiError {
@@ -54,6 +55,15 @@ export async function register(login: string, password = "123456", ip = uniqAddr
 
 export function login(loginName: string, password: string, ip = uniqAddress()): Promise<Response> {
   return api("/auth/login", { method: "POST", json: { login: loginName, password }, ip });
+}
+
+/** Checks a 429 too_many_attempts answer whose Retry-After falls within the throttle's window. */
+export async function expectTooManyAttempts(res: Response, windowSeconds: number): Promise<void> {
+  expect(res.status).toBe(429);
+  const retryAfter = Number(res.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
+  expect(((await res.json()) as ApiError).error.code).toBe("too_many_attempts");
 }
 
 export function buy(token: string, productId: string, key: string, extra: Record<string, unknown> = {}): Promise<Response> {
