@@ -1,7 +1,7 @@
 // The one playback pipeline of every serving tier (the edge, a stadium node): the /play/ entry, the token,
 // ended sessions, the shared cache read, HEAD/Range/CORS and errors. A tier supplies only what differs
 // (PlaybackTier): its keys, where a key's bytes come from, what it counts, and the playlists it makes per viewer.
-import { DomainError, failureResponse, type Failure } from "../errors";
+import { DomainError, failureResponse, unexpectedFailure } from "../errors";
 import { isPlaylistKey } from "../origin-fetch";
 import { parsePlayUrl, isPlayPath, parseRange } from "./request";
 import { PLAYBACK_HEADERS, playbackPreflight, playbackResponse } from "./response";
@@ -157,7 +157,8 @@ function bytesSent(method: string, playlist: boolean, rangeHeader: string | unde
 /** A playback failure as the one error shape, readable by players on other origins (CORS). */
 export function playbackError(err: unknown, headers?: Record<string, string>): Response {
   if (err instanceof DomainError) return failureResponse(err.failure, headers ? { ...PLAYBACK_HEADERS, ...headers } : PLAYBACK_HEADERS);
-  console.error("unhandled playback error", err);
-  const internal: Failure = { code: "internal" };
-  return failureResponse(internal, PLAYBACK_HEADERS);
+  // A Durable Object or KV call that failed for a passing reason is 503 with Retry-After; anything else is ours.
+  const failure = unexpectedFailure(err);
+  if (failure.code === "internal") console.error("unhandled playback error", err);
+  return failureResponse(failure, PLAYBACK_HEADERS);
 }

@@ -28,6 +28,8 @@ function testTier(o: { ended?: Set<string>; personal?: (read: ServedRead) => Res
     verifyKeys: () => verifyKeys,
     accept(claims) {
       if (claims.e === "foreign") throw new (class extends Error {})("unexpected");
+      // What workerd throws when a Durable Object is reset or unreachable.
+      if (claims.e === "reset") throw Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
     },
     hasEnded: (s) => o.ended?.has(s) ?? false,
     cache: () => cache,
@@ -189,6 +191,16 @@ describe("the playback pipeline", () => {
     const fault = await t.call(`/play/${foreign}/seg-1.ts`);
     expect(fault.status).toBe(500);
     expect(await fault.text()).not.toContain("unexpected");
+  });
+
+  it("answers a Durable Object that is briefly unreachable with 503 unavailable and Retry-After, readable across origins", async () => {
+    const t = testTier();
+    const reset = await signPlaybackToken({ ...claims, e: "reset" }, signingKey);
+    const res = await t.call(`/play/${reset}/seg-1.ts`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await errorCode(res)).toBe("unavailable");
   });
 });
 
