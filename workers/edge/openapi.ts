@@ -12,11 +12,15 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-/** JSON error responses for a route's `responses`, by status. */
+/**
+ * JSON error responses for a route's `responses`, by status. Every such route reads KV or calls a Durable
+ * Object, so each also lists 503 `unavailable` (with Retry-After) for a part of the platform briefly down.
+ */
 export function errorResponses(...statuses: number[]) {
   const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }> = {};
-  for (const s of statuses) {
-    out[s] = { description: `Error (${s})`, content: { "application/json": { schema: ErrorSchema } } };
+  for (const s of [...statuses, 503]) {
+    const description = s === 503 ? "unavailable: a part of the platform is briefly down; retry after Retry-After" : `Error (${s})`;
+    out[s] = { description, content: { "application/json": { schema: ErrorSchema } } };
   }
   return out;
 }

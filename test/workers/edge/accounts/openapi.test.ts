@@ -53,6 +53,13 @@ describe("the OpenAPI document", () => {
     expect(doc.components?.securitySchemes).toHaveProperty("viewerToken");
   });
 
+  it("lists 503 unavailable on every operation that lists errors, since any of them may meet a Durable Object or KV briefly down", () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => ({ at: `${m.toUpperCase()} ${path}`, codes: Object.keys(op.responses ?? {}) })));
+    const withErrors = operations.filter((o) => o.codes.some((c) => c.startsWith("4")));
+    expect(withErrors.length).toBeGreaterThan(10);
+    expect(withErrors.filter((o) => !o.codes.includes("503")).map((o) => o.at)).toEqual([]);
+  });
+
   it("resolves every $ref it contains", () => {
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of new Set(refs)) {
