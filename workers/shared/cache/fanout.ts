@@ -45,10 +45,6 @@ export class FanoutBody {
     return this.wholeBlob;
   }
 
-  get bytesReceived(): number {
-    return this.received;
-  }
-
   private async pump(reader: ChunkReader): Promise<Uint8Array> {
     try {
       for (;;) {

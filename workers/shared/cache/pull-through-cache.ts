@@ -179,11 +179,6 @@ export class PullThroughCache {
     return { result, fanout };
   }
 
-  /** Stores a complete object directly (for example one read back from a lower tier). */
-  store(key: string, object: StoredObject): void {
-    this.window.set(key, object, object.expiresAt);
-  }
-
   /** Whether a load for `key` is running now. */
   isLoading(key: string): boolean {
     return this.inflight.has(key);

@@ -100,7 +100,7 @@ export function playbackEntry<E>(tier: PlaybackTier<E>, other: FetchHandler<E>):
 }
 
 /** GET /play/<token>/<key> for one tier; every failure becomes the one error shape, with CORS. */
-export function playbackPipeline<E>(tier: PlaybackTier<E>): (request: Request, env: E, ctx: Pick<ExecutionContext, "waitUntil">) => Promise<Response> {
+function playbackPipeline<E>(tier: PlaybackTier<E>): (request: Request, env: E, ctx: Pick<ExecutionContext, "waitUntil">) => Promise<Response> {
   // Isolate-wide: verified tokens are kept until they expire.
   const tokens = new VerifiedTokenCache();
   return async (request, env, ctx) => {
