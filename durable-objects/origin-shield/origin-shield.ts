@@ -8,7 +8,8 @@ import type { Failure } from "../../workers/shared/errors";
 import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from "../../workers/shared/origin-fetch";
 import { PullThroughCache, type UpstreamResult } from "../../workers/shared/cache/pull-through-cache";
 import { fromPlayKey, isAllowedOriginUrl, MULTIVARIANT_KEY, PlayKeyError, toPlayKey, type ChannelOrigin } from "../../workers/hls/paths";
-import type { PlaylistInfo } from "../../workers/hls/rewrite";
+import { PlaylistError, type PlaylistInfo } from "../../workers/hls/rewrite";
+import { rewriteAssetList } from "../../workers/hls/asset-list";
 import { FAILURE_TTL_MS, isBlockingReload, PlaylistWindow, segmentsToPrefetch, type FetchedPlaylist, type PlaylistVariant } from "./playlist-window";
 
 export type { PlaylistVariant };
@@ -22,12 +23,18 @@ export interface ShieldRequest {
   variant?: PlaylistVariant;
 }
 
+/** `bandwidth`: the lowest BANDWIDTH of a variant that reaches the resource (0: any viewer); a viewer capped below it is refused. */
 export type ShieldReply =
-  | { type: "playlist"; kind: PlaylistInfo["kind"]; text: string; ttlMs: number }
-  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array> }
+  | { type: "playlist"; kind: PlaylistInfo["kind"]; text: string; ttlMs: number; bandwidth: number }
+  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array>; bandwidth: number }
+  /** An interstitial asset list, rewritten: kept by the edge for `ttlMs`, never in its segment cache. */
+  | { type: "document"; contentType: string; text: string; ttlMs: number; bandwidth: number }
   | { type: "error"; failure: Failure };
 
 const PLAYLIST_MAX_BYTES = 4 * 1024 * 1024;
+const ASSET_LIST_MAX_BYTES = 1024 * 1024;
+/** An asset list is fetched again after this long: ad decisions change, and the edge keeps it as long. */
+const ASSET_LIST_TTL_MS = 2_000;
 const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
 const SEGMENT_TTL_MS = 10 * 60_000;
 const NOT_FOUND: ShieldReply = { type: "error", failure: { code: "not_found", message: "No such resource." } };
@@ -37,6 +44,7 @@ export class OriginShield extends DurableObject<Env> {
   private window = new PlaylistWindow();
   private readonly segments: PullThroughCache;
   private readonly playlistFetches = new Coalescer<FetchedPlaylist | Failure>();
+  private readonly assetListFetches = new Coalescer<ShieldReply>();
   private originPlaylistRequests = 0;
   /** A read of the channel's playlists for keys they did not list (yet), shared by every such request meanwhile. */
   private listingRead: Promise<void> | null = null;
@@ -67,9 +75,10 @@ export class OriginShield extends DurableObject<Env> {
     const listed = await this.lists(req);
     if (listed !== true) return listed;
     if (isPlaylistKey(req.key)) return this.playlist(req, url);
+    if (this.window.isAssetList(req.key)) return this.assetListFetches.run(req.key, () => this.assetList(req, url));
     const read = await this.segments.read(req.key, Date.now(), () => this.loadSegment(req.origin, url));
     if (!read.ok) return { type: "error", failure: read.failure };
-    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream() };
+    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream(), bandwidth: this.window.bandwidth(req.key) };
   }
 
   /** The BANDWIDTH of each variant of the channel's multivariant playlist, lowest first (empty for a lone media playlist), for the egress budget. */
@@ -151,7 +160,26 @@ export class OriginShield extends DurableObject<Env> {
     if (this.window.watch({ key: req.key, origin: req.origin, url }, fetched, now)) await this.armPolling();
     const text = this.window.rendering(fetched, req);
     if (typeof text !== "string") return { type: "error", failure: text };
-    return { type: "playlist", kind: fetched.info.kind, text, ttlMs: Math.max(0, fetched.fetchedAt + fetched.freshMs - Date.now()) };
+    const ttlMs = Math.max(0, fetched.fetchedAt + fetched.freshMs - Date.now());
+    return { type: "playlist", kind: fetched.info.kind, text, ttlMs, bandwidth: this.window.bandwidth(req.key) };
+  }
+
+  /** An interstitial asset list, fetched for everyone asking meanwhile, rewritten, and its assets listed. */
+  private async assetList(req: ShieldRequest, url: URL): Promise<ShieldReply> {
+    this.originPlaylistRequests++;
+    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, req.origin), timeoutMs: 5_000 });
+    if (!res.ok) return { type: "error", failure: res.failure };
+    const text = await readTextBounded(res.response, ASSET_LIST_MAX_BYTES);
+    if (text === null) return { type: "error", failure: { code: "bad_origin_playlist", reason: "asset list larger than 1 MiB" } };
+    let rewritten: { text: string; uris: string[] };
+    try {
+      rewritten = rewriteAssetList(text, { playlistUrl: res.url.toString(), playlistKey: req.key, origin: req.origin });
+    } catch (err) {
+      if (err instanceof PlaylistError) return { type: "error", failure: { code: "bad_origin_playlist", reason: err.reason } };
+      throw err;
+    }
+    this.window.listAssets(req.key, rewritten.uris);
+    return { type: "document", contentType: "application/json", text: rewritten.text, ttlMs: ASSET_LIST_TTL_MS, bandwidth: this.window.bandwidth(req.key) };
   }
 
   private async fetchPlaylist(key: string, origin: ChannelOrigin, url: URL): Promise<FetchedPlaylist | Failure> {

@@ -1,7 +1,7 @@
 // The origin shield's memory of one channel's playlists, as decisions over `now`: what was fetched and
 // whether it is still fresh, which failures are remembered, which renderings (rewrites) are kept, which live
 // playlists are polled and when, which new segments to prefetch. Pure: the object does the fetching and the alarm.
-import { listedKeys, listingKey } from "../../workers/hls/listing";
+import { listedEntries, listedKeys, listingKey, resolveListed } from "../../workers/hls/listing";
 import { MULTIVARIANT_KEY, type ChannelOrigin } from "../../workers/hls/paths";
 import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../../workers/hls/rewrite";
 import type { Failure } from "../../workers/shared/errors";
@@ -43,6 +43,8 @@ export const MAX_WATCHES = 64;
 export const MAX_RENDERINGS = 32;
 /** Play keys remembered as listed by the channel's playlists: a long live window of every rendition, parts included. */
 export const MAX_LISTED_KEYS = 50_000;
+/** Interstitial asset lists (X-ASSET-LIST) remembered as such, so that they are rewritten, not passed through. */
+export const MAX_ASSET_LISTS = 256;
 /** An unlisted key makes the listing be read again from the origin at most this often, so junk keys cost it nothing. */
 export const LISTING_RECHECK_MS = 2_000;
 
@@ -115,8 +117,13 @@ export class PlaylistWindow {
   private readonly playlists = new Map<string, FetchedPlaylist>();
   private readonly failures = new Map<string, { failure: Failure; until: number }>();
   private readonly watches = new Map<string, Watch>();
-  /** Every play key the channel's playlists listed (with when), the only keys a token of the channel opens. */
+  /**
+   * Every play key the channel's playlists listed, the only keys a token of the channel opens, with the
+   * lowest BANDWIDTH of a variant that reaches it (0: every viewer, such as renditions and the entry).
+   */
   private readonly listed = new Map<string, number>();
+  /** Listed keys that an X-ASSET-LIST named. */
+  private readonly assetLists = new Map<string, true>();
   private listingCheckedAt = Number.NEGATIVE_INFINITY;
 
   /** The playlist stored under `key`, fresh or not. */
@@ -149,9 +156,52 @@ export class PlaylistWindow {
     const { info } = canonical;
     const stored: FetchedPlaylist = { ...fetched, fetchedAt: now, freshMs: playlistFreshMs(info), info, rendered: new Map([[variantKey(undefined), canonical.text]]) };
     setBounded(this.playlists, key, stored, MAX_PLAYLISTS);
-    for (const listed of listedKeys(canonical.text, key)) setBounded(this.listed, listed, now, MAX_LISTED_KEYS);
+    this.list(canonical.text, key, info);
     this.failures.delete(key);
     return previous ? { stored, previous } : { stored };
+  }
+
+  /**
+   * Notes what a stored playlist lists. A multivariant gives each media playlist its variant's BANDWIDTH (a
+   * playlist two variants share, the lower); a media playlist gives its own to its segments, parts, keys and
+   * init sections. Its rendition reports name other playlists, which keep what the multivariant gave them:
+   * a 360p playlist reporting on 1080p must not open 1080p to a viewer capped at 360p.
+   */
+  private list(emitted: string, key: string, info: PlaylistInfo): void {
+    // Only the channel's own ladder is capped: an interstitial's multivariant (an ad) plays whole.
+    const ladder = info.kind === "multivariant" && key === MULTIVARIANT_KEY;
+    const own = info.kind === "media" ? this.bandwidth(key) : 0;
+    for (const e of listedEntries(emitted, key)) {
+      const known = this.listed.get(e.key);
+      const bandwidth = ladder ? (e.bandwidth ?? 0) : info.kind === "multivariant" ? 0 : known !== undefined && isPlaylistKey(e.key) ? known : own;
+      this.note(e.key, bandwidth);
+      if (e.assetList) setBounded(this.assetLists, e.key, true, MAX_ASSET_LISTS);
+    }
+  }
+
+  /** Notes `key` as listed, reachable at `bandwidth` (the lower of two listings). */
+  private note(key: string, bandwidth: number): void {
+    const known = this.listed.get(key);
+    setBounded(this.listed, key, known === undefined ? bandwidth : Math.min(known, bandwidth), MAX_LISTED_KEYS);
+  }
+
+  /** Whether `key` is an interstitial asset list (see rewriteAssetList), which the shield rewrites. */
+  isAssetList(key: string): boolean {
+    return this.assetLists.has(listingKey(key));
+  }
+
+  /** Notes the URIs a rewritten asset list served under `key` names: the assets' playlists, at the list's bandwidth. */
+  listAssets(key: string, uris: readonly string[]): void {
+    const own = this.bandwidth(key);
+    for (const uri of uris) {
+      const asset = resolveListed(uri, key);
+      if (asset !== null) this.note(asset, own);
+    }
+  }
+
+  /** The lowest BANDWIDTH of a variant that reaches `key` (0 when every viewer may open it): a viewer capped below it is refused. */
+  bandwidth(key: string): number {
+    return this.listed.get(listingKey(key)) ?? 0;
   }
 
   /**

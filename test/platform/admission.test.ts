@@ -155,6 +155,37 @@ describe("the egress budget", () => {
   });
 });
 
+describe("the quality cap", () => {
+  it("refuses a capped viewer the renditions above its cap when it asks for them by name, playlists and segments alike", async () => {
+    await makeEvent("cap-direct", { maxEgressMbps: 0.3 });
+    await makeEvent("cap-open", {});
+    const capped = await access("cap-direct", "main");
+    const open = await access("cap-open", "main");
+    expect([capped.status, open.status]).toEqual([200, 200]);
+    // The origin's own ladder: its top rendition, and a segment in the middle of that rendition's live window.
+    const originEntry = `${p.originUrl}/live/x/index.m3u8`;
+    const ladder = HLS.parse(await (await fetch(originEntry)).text());
+    if (!ladder.isMasterPlaylist) throw new Error("expected a multivariant playlist");
+    const byRate = [...ladder.variants].sort((a, b) => a.bandwidth - b.bandwidth);
+    const top = byRate.at(-1)!.uri;
+    const lowest = byRate[0]!.uri;
+    const topMedia = HLS.parse(await (await fetch(new URL(top, originEntry))).text());
+    if (topMedia.isMasterPlaylist) throw new Error("expected a media playlist");
+    const topSegment = top.replace(/[^/]*$/, "") + topMedia.segments[Math.floor(topMedia.segments.length / 2)]!.uri;
+    const base = (grant: AccessBody) => p.edgeUrl + grant.playbackUrl!.replace(/index\.m3u8$/, "");
+    // The keys are real: a viewer of an uncapped event on the same origin opens them...
+    for (const key of [top, topSegment]) expect((await fetch(base(open.body) + key)).status, key).toBe(200);
+    // ...a capped one is refused them, on the first request (a miss) and on the next (from the edge's cache),
+    // and still plays the rendition that fits.
+    for (const key of [top, topSegment, top, topSegment]) {
+      const res = await fetch(base(capped.body) + key);
+      expect(res.status, key).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+    }
+    expect((await fetch(base(capped.body) + lowest)).status).toBe(200);
+  });
+});
+
 describe("leases", () => {
   it("ends a session that stops playing for its lease: its next playlist request gets 410 session_expired", async () => {
     await makeEvent("lease", { leaseSeconds: 10 });

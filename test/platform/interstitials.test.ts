@@ -7,7 +7,9 @@ import { adminPut, openChannel, startSeededPlatform, type Platform } from "../su
 
 const SEGMENT = Buffer.alloc(4_000, 0x47);
 const AD_SEGMENT = Buffer.alloc(3_000, 0x48);
-const ASSET_LIST = JSON.stringify({ ASSETS: [{ URI: "ad1/index.m3u8", DURATION: 2 }] });
+/** The asset list: one relative URI, one absolute on the origin's host, one on a host the channel may not use. */
+const assetList = (originHost: string) =>
+  JSON.stringify({ ASSETS: [{ URI: "ad1/index.m3u8", DURATION: 2 }, { URI: `http://${originHost}/ads/ad1/index.m3u8`, DURATION: 2 }, { URI: "https://elsewhere.example/ad.m3u8", DURATION: 2 }], "X-EXTRA": 1 });
 const RANGES =
   '#EXT-X-DATERANGE:ID="ad1",CLASS="com.apple.hls.interstitial",START-DATE="2026-12-04T18:00:00.000Z",X-ASSET-URI="/ads/ad1/index.m3u8"\n' +
   '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-12-04T18:00:02.000Z",X-ASSET-LIST="../../ads/list.json"\n';
@@ -19,13 +21,13 @@ const ORIGIN_FILES: Record<string, { type: string; body: string | Buffer }> = {
   "/live/ch/seg-1.ts": { type: "video/mp2t", body: SEGMENT },
   "/ads/ad1/index.m3u8": { type: "application/vnd.apple.mpegurl", body: "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nad-1.ts\n#EXT-X-ENDLIST\n" },
   "/ads/ad1/ad-1.ts": { type: "video/mp2t", body: AD_SEGMENT },
-  "/ads/list.json": { type: "application/json", body: ASSET_LIST },
 };
 
 let p: Platform;
 let origin: Server;
 beforeAll(async () => {
   origin = createServer((req, res) => {
+    if (req.url === "/ads/list.json") return void res.writeHead(200, { "content-type": "application/json" }).end(assetList(req.headers.host ?? ""));
     const file = ORIGIN_FILES[req.url ?? ""];
     if (!file) return void res.writeHead(404).end();
     res.writeHead(200, { "content-type": file.type }).end(file.body);
@@ -69,6 +71,21 @@ describe("interstitials through the edge", () => {
     expect(list.startsWith(tokenRoot), `${list} is under ${tokenRoot}`).toBe(true);
     const listRes = await fetch(list);
     expect(listRes.status).toBe(200);
-    expect(await listRes.text()).toBe(ASSET_LIST);
+    // Every asset the channel's origin may serve plays under the token, from the origin's bytes; the asset
+    // on a foreign host is left out; the list's other fields are kept.
+    const doc = (await listRes.json()) as { ASSETS: { URI: string; DURATION: number }[]; "X-EXTRA": number };
+    expect(doc["X-EXTRA"]).toBe(1);
+    expect(doc.ASSETS.map((a) => a.DURATION)).toEqual([2, 2]);
+    for (const asset of doc.ASSETS) {
+      const assetPlaylist = new URL(asset.URI, list).href;
+      expect(assetPlaylist.startsWith(tokenRoot), `${assetPlaylist} is under ${tokenRoot}`).toBe(true);
+      const res = await fetch(assetPlaylist);
+      expect(res.status, asset.URI).toBe(200);
+      const text = await res.text();
+      const seg = text.split("\n").find((l) => l.trim() !== "" && !l.startsWith("#"))!;
+      const segBytes = await fetch(new URL(seg, assetPlaylist));
+      expect(segBytes.status).toBe(200);
+      expect(Buffer.from(await segBytes.arrayBuffer()).equals(AD_SEGMENT)).toBe(true);
+    }
   });
 });

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePlaybackKeys } from "../../scripts/lib/keys";
 import { createPrivateKey, sign } from "node:crypto";
+import HLS from "hls-parser";
+import { startStadiumNode } from "../../workers/stadium-node/service/launcher";
 import { heartbeat, listCaches, register, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
@@ -253,5 +255,39 @@ describe("leases of viewers who watch through a node", () => {
     const s = await node.stats(since);
     expect(s.sessionsByEvent.demo).toContain(v.sessionId);
     expect((await node.stats(s.at + 1)).sessionsByEvent.demo ?? []).not.toContain(v.sessionId);
+  });
+});
+
+describe("the quality cap on a node", () => {
+  it("refuses a capped viewer a higher rendition that an uncapped viewer already put in the node's cache", async () => {
+    const put = (limits: Record<string, number>) => adminPut(p, "/admin/events/capnode", { title: "Cap on a node", limits });
+    expect((await put({ maxEgressMbps: 0.3 })).status).toBe(200);
+    expect((await adminPut(p, "/admin/events/capnode/channels/main", { title: "main", originUrl: `${p.originUrl}/live/x/index.m3u8`, paid: false })).status).toBe(200);
+    // Granted while the budget fits only the lowest rendition: this viewer's token is capped.
+    const capped = await openChannel(p, "main", "capnode");
+    expect((await put({})).status).toBe(200);
+    const open = await openChannel(p, "main", "capnode");
+    const capNode = await startStadiumNode({ platformUrl: p.edgeUrl, id: "cap-node", port: 0, secret: p.pullZoneSecret, eventIds: ["capnode"], prebuilt: true });
+    try {
+      const at = (v: { token: string }, key: string) => fetch(`${capNode.url}/play/${v.token}/${key}`);
+      const ladder = HLS.parse(await (await at(open, "index.m3u8")).text());
+      if (!ladder.isMasterPlaylist) throw new Error("expected a multivariant playlist");
+      const top = [...ladder.variants].sort((a, b) => b.bandwidth - a.bandwidth)[0]!.uri;
+      const media = HLS.parse(await (await at(open, top)).text());
+      if (media.isMasterPlaylist) throw new Error("expected a media playlist");
+      const segment = top.replace(/[^/]*$/, "") + media.segments[Math.floor(media.segments.length / 2)]!.uri;
+      expect((await at(open, segment)).status).toBe(200);
+      const before = await capNode.stats();
+      for (const key of [top, segment]) {
+        const res = await at(capped, key);
+        expect(res.status, key).toBe(403);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+      }
+      // Refused by the node from its own copy, not by the platform behind it.
+      const after = await capNode.stats();
+      expect(after.segmentUpstreamFetches - before.segmentUpstreamFetches).toBe(0);
+    } finally {
+      await capNode.stop();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { PullThroughCache, type UpstreamResult } from "../shared/cache/pull-thro
 import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback/pipeline";
 import { PLAYBACK_HEADERS } from "../shared/playback/response";
 import { timingSafeEqualText } from "../shared/timing-safe";
-import { NODE_HEADER } from "../shared/playback/node-header";
+import { BANDWIDTH_HEADER, NODE_HEADER } from "../shared/playback/node-header";
 import { nodeConfig, type StadiumNodeBindings, type StadiumNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
 import { EndedSessions } from "../shared/playback/ended-sessions";
@@ -103,12 +103,14 @@ async function load(url: string, nodeId: string, playlist: boolean): Promise<Ups
     if (res.status >= 500) console.warn(`upstream answered ${res.status} for ${keyOf(url)}: ${detail.slice(0, 300)}`);
     // Token and session answers concern one viewer: never remembered for the others sharing this key.
     const personal = res.status === 401 || res.status === 403 || res.status === 410;
-    return { ok: false, failure: failureFor(res.status), ttlMs: personal ? 0 : 500 };
+    return { ok: false, failure: failureFor(res.status, detail), ttlMs: personal ? 0 : 500 };
   }
   const contentType = res.headers.get("content-type") ?? "application/octet-stream";
   const length = Number(res.headers.get("content-length") ?? NaN);
   const ttlMs = playlist ? maxAgeMs(res.headers.get("cache-control")) : SEGMENT_TTL_MS;
-  return { ok: true, contentType, body: res.body, ttlMs, ...(Number.isFinite(length) ? { length } : {}) };
+  // Kept with the bytes, so the quality cap holds for every viewer this node serves them to.
+  const bandwidth = Number(res.headers.get(BANDWIDTH_HEADER) ?? 0);
+  return { ok: true, contentType, body: res.body, ttlMs, ...(Number.isFinite(length) ? { length } : {}), ...(bandwidth > 0 ? { bandwidth } : {}) };
 }
 
 /**
@@ -135,10 +137,12 @@ function maxAgeMs(cacheControl: string | null): number {
   return m ? Math.min(Number(m[1]), 60) * 1000 : 0;
 }
 
-function failureFor(status: number): Failure {
+/** The platform's answer as this node's failure; `body` is the platform's error JSON, when it sent one. */
+function failureFor(status: number, body: string): Failure {
   switch (status) {
     case 403:
-      return { code: "invalid_token", reason: "refused by the platform" };
+      // A quality above the viewer's cap, or a token the platform refused.
+      return errorCodeOf(body) === "forbidden" ? { code: "forbidden", message: "This quality is above the one this session was granted." } : { code: "invalid_token", reason: "refused by the platform" };
     case 404:
       return { code: "not_found", message: "No such resource." };
     case 410:
@@ -147,6 +151,15 @@ function failureFor(status: number): Failure {
       return { code: "origin_timeout" };
     default:
       return { code: "origin_error", detail: `platform answered ${status}` };
+  }
+}
+
+function errorCodeOf(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

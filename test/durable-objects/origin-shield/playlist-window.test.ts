@@ -246,6 +246,22 @@ describe("PlaylistWindow listing: what a token of the channel opens", () => {
     expect(w.isListed("720p/index.m3u8?_HLS_msn=14&_HLS_part=1")).toBe(true);
   });
 
+  it("knows the lowest variant BANDWIDTH that reaches each key, so a capped viewer cannot ask for a higher one by name", () => {
+    const w = new PlaylistWindow();
+    store(w, "index.m3u8", MULTIVARIANT, T0, new URL(ORIGIN.originUrl));
+    expect(w.bandwidth("index.m3u8")).toBe(0);
+    expect(w.bandwidth("720p/index.m3u8")).toBe(2_000_000);
+    expect(w.bandwidth("360p/index.m3u8")).toBe(500_000);
+    // The 360p playlist reports on 720p (LL-HLS rendition report): that must not open 720p at 360p's rate.
+    const low = live(10).replace("#EXTM3U\n", '#EXTM3U\n#EXT-X-RENDITION-REPORT:URI="../720p/index.m3u8",LAST-MSN=13\n');
+    store(w, "360p/index.m3u8", low, T0, new URL("https://origin.example/live/ch/360p/index.m3u8"));
+    store(w, MEDIA_KEY, live(10), T0);
+    expect(w.bandwidth("360p/seg-10.ts")).toBe(500_000);
+    expect(w.bandwidth("720p/seg-10.ts")).toBe(2_000_000);
+    expect(w.bandwidth("720p/index.m3u8")).toBe(2_000_000);
+    expect(w.bandwidth("720p/index.m3u8?_HLS_msn=14")).toBe(2_000_000);
+  });
+
   it("keeps refusing a listed key with a query the origin did not write, and a path that leaves the listed tree", () => {
     const w = new PlaylistWindow();
     store(w, MEDIA_KEY, live(10), T0);

@@ -1,7 +1,7 @@
 // What a playback token may open (workers/hls/listing.ts): the keys an emitted playlist lists, as a player
 // resolves them, and the form of a requested key that must have been listed.
 import { describe, expect, it } from "vitest";
-import { listedKeys, listingKey } from "../../../workers/hls/listing";
+import { listedEntries, listedKeys, listingKey } from "../../../workers/hls/listing";
 
 describe("listedKeys", () => {
   it("lists every segment, key, init section, part, preload hint and rendition report of a media playlist, resolved against its own key", () => {
@@ -42,6 +42,24 @@ describe("listedKeys", () => {
       "iframes.m3u8",
       "720p/index.m3u8?sig=abc",
       "_ext/https/cdn.example/live/360p.m3u8",
+    ]);
+  });
+
+  it("gives each variant's media playlist and each I-frame playlist its BANDWIDTH, and renditions none", () => {
+    const multivariant = [
+      "#EXTM3U",
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="audio/en.m3u8"',
+      '#EXT-X-I-FRAME-STREAM-INF:AVERAGE-BANDWIDTH=90000,BANDWIDTH=100000,URI="iframes.m3u8"',
+      '#EXT-X-STREAM-INF:AVERAGE-BANDWIDTH=700000,BANDWIDTH=800000,AUDIO="a"',
+      "720p/index.m3u8",
+      "#EXT-X-STREAM-INF:BANDWIDTH=400000",
+      "360p/index.m3u8",
+    ].join("\n");
+    expect(listedEntries(multivariant, "index.m3u8")).toEqual([
+      { key: "audio/en.m3u8" },
+      { key: "iframes.m3u8", bandwidth: 100_000 },
+      { key: "720p/index.m3u8", bandwidth: 800_000 },
+      { key: "360p/index.m3u8", bandwidth: 400_000 },
     ]);
   });
 

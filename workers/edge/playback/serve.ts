@@ -24,6 +24,8 @@ const SEGMENT_TTL_MS = 10 * 60_000;
  */
 const indexKinds = new Map<string, PlaylistKind>();
 const L1_ORIGIN = "https://l1.balancer.internal";
+/** Kept with a segment in L1: its variant BANDWIDTH (see ShieldReply), which an L1 hit must still know. */
+const L1_BANDWIDTH = "x-balancer-bandwidth";
 
 type EdgeRequest = PlaybackRequest<Env>;
 
@@ -102,7 +104,8 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
   if (!req.playlist) {
     const cached = await caches.default.match(l1Key);
     if (cached?.body) {
-      return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS };
+      const bandwidth = Number(cached.headers.get(L1_BANDWIDTH) ?? 0);
+      return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS, ...(bandwidth > 0 ? { bandwidth } : {}) };
     }
   }
   const reply = await originShield(env, channel.eventId, channel.id).get({
@@ -117,16 +120,25 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
     case "playlist": {
       // The length goes with it: the response carries Content-Length and the egress meter counts it.
       const bytes = new TextEncoder().encode(reply.text);
-      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: singleChunk(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, playlistKind: reply.kind };
+      return { ok: true, contentType: "application/vnd.apple.mpegurl", body: singleChunk(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, playlistKind: reply.kind, ...withBandwidth(reply.bandwidth) };
+    }
+    case "document": {
+      const bytes = new TextEncoder().encode(reply.text);
+      return { ok: true, contentType: reply.contentType, body: singleChunk(bytes), ttlMs: reply.ttlMs, length: bytes.byteLength, ...withBandwidth(reply.bandwidth) };
     }
     case "bytes": {
       const [mine, forL1] = reply.body.tee();
       ctx.waitUntil(
         caches.default
-          .put(l1Key, new Response(forL1, { headers: { "content-type": reply.contentType, "cache-control": "public, max-age=600" } }))
+          .put(l1Key, new Response(forL1, { headers: { "content-type": reply.contentType, "cache-control": "public, max-age=600", [L1_BANDWIDTH]: String(reply.bandwidth ?? 0) } }))
           .catch(() => {}),
       );
-      return { ok: true, contentType: reply.contentType, body: mine, ttlMs: SEGMENT_TTL_MS, ...(reply.length !== undefined ? { length: reply.length } : {}) };
+      return { ok: true, contentType: reply.contentType, body: mine, ttlMs: SEGMENT_TTL_MS, ...(reply.length !== undefined ? { length: reply.length } : {}), ...withBandwidth(reply.bandwidth) };
     }
   }
+}
+
+/** A shield's bandwidth for the cache (absent from a shield that predates it: open to every viewer). */
+function withBandwidth(bandwidth: number | undefined): { bandwidth?: number } {
+  return bandwidth ? { bandwidth } : {};
 }

@@ -14,6 +14,8 @@ export interface StoredObject {
   readonly contentType: string;
   /** For a playlist whose kind the upstream said: multivariant or media (index.m3u8 may be either). */
   readonly playlistKind?: PlaylistKind;
+  /** The lowest BANDWIDTH of a variant that reaches it, when above 0: a viewer capped below it is refused. */
+  readonly bandwidth?: number;
   readonly size: number;
   /** When it stops being served (ms since epoch). */
   readonly expiresAt: number;
@@ -23,7 +25,7 @@ export type PlaylistKind = "media" | "multivariant";
 
 /** What an upstream load yields: a streaming body with its metadata, or a failure to report. */
 export type UpstreamResult =
-  | { ok: true; contentType: string; body: ReadableStream<Uint8Array>; ttlMs: number; length?: number; playlistKind?: PlaylistKind }
+  | { ok: true; contentType: string; body: ReadableStream<Uint8Array>; ttlMs: number; length?: number; playlistKind?: PlaylistKind; bandwidth?: number }
   | { ok: false; failure: Failure; ttlMs: number };
 
 /** What a reader gets: the stored body (a hit), a body still streaming in (a miss), or the failure. */
@@ -35,6 +37,7 @@ export interface StoredRead {
   hit: true;
   contentType: string;
   playlistKind?: PlaylistKind;
+  bandwidth?: number;
   length: number;
   expiresAt: number;
   body: Blob;
@@ -47,6 +50,7 @@ export interface StreamingRead {
   hit: false;
   contentType: string;
   playlistKind?: PlaylistKind;
+  bandwidth?: number;
   length?: number;
   expiresAt: number;
   stream(): ReadableStream<Uint8Array>;
@@ -135,6 +139,7 @@ export class PullThroughCache {
       hit: false,
       contentType: result.contentType,
       ...(result.playlistKind ? { playlistKind: result.playlistKind } : {}),
+      ...(result.bandwidth ? { bandwidth: result.bandwidth } : {}),
       length: result.length,
       expiresAt: now + result.ttlMs,
       stream: () => f.reader(),
@@ -164,13 +169,13 @@ export class PullThroughCache {
     const fanout = new FanoutBody(result.body, this.options.maxObjectBytes);
     const ttlMs = result.ttlMs;
     const contentType = result.contentType;
-    const playlistKind = result.playlistKind;
+    const { playlistKind, bandwidth } = result;
     fanout.complete.then(
       (body) => {
         this.inflight.delete(key);
         const expiresAt = Date.now() + ttlMs;
         if (ttlMs > 0) {
-          const stored = { body: fanout.blob ?? new Blob([body]), contentType, size: body.byteLength, expiresAt, ...(playlistKind ? { playlistKind } : {}) };
+          const stored = { body: fanout.blob ?? new Blob([body]), contentType, size: body.byteLength, expiresAt, ...(playlistKind ? { playlistKind } : {}), ...(bandwidth ? { bandwidth } : {}) };
           this.window.set(key, stored, expiresAt);
         }
       },
@@ -219,12 +224,14 @@ class Hit implements StoredRead {
   readonly hit = true;
   readonly contentType: string;
   readonly playlistKind?: PlaylistKind;
+  readonly bandwidth?: number;
   readonly length: number;
   readonly expiresAt: number;
   readonly body: Blob;
   constructor(o: StoredObject) {
     this.contentType = o.contentType;
     if (o.playlistKind) this.playlistKind = o.playlistKind;
+    if (o.bandwidth) this.bandwidth = o.bandwidth;
     this.length = o.size;
     this.expiresAt = o.expiresAt;
     this.body = o.body;

@@ -131,6 +131,10 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   const stored = cache.peek(route.cacheKey, now);
   const read = stored ? storedRead(stored) : await cache.read(route.cacheKey, now, () => route.load());
   if (!read.ok) throw new DomainError(read.failure);
+  // The quality cap holds for every media playlist and segment, not only for the ladder index.m3u8 offers.
+  if (claims.b !== undefined && read.bandwidth !== undefined && read.bandwidth > claims.b) {
+    throw new DomainError({ code: "forbidden", message: "This quality is above the one this session was granted." });
+  }
   route.learned?.(read);
   const rangeHeader = request.headers.get("range") ?? undefined;
   tier.record(req, read, bytesSent(request.method, playlist, rangeHeader, read.length));

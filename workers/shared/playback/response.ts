@@ -4,6 +4,7 @@ import { awaitShared } from "../cache/await-shared";
 import { DomainError } from "../errors";
 import type { StoredRead, StreamingRead } from "../cache/pull-through-cache";
 import { parseRange } from "./request";
+import { BANDWIDTH_HEADER } from "./node-header";
 
 /**
  * Headers of every playback answer: CORS for players on other origins; and, since playback is served from
@@ -30,10 +31,10 @@ export async function playbackResponse(read: StoredRead | StreamingRead, o: Resp
   if (o.playlist) {
     const body = await wholeOrOriginError(read);
     return new Response(body, {
-      headers: { ...PLAYBACK_HEADERS, "content-type": read.contentType, "x-cache": "MISS", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(body.byteLength) },
+      headers: { ...PLAYBACK_HEADERS, ...bandwidthHeader(read), "content-type": read.contentType, "x-cache": "MISS", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(body.byteLength) },
     });
   }
-  const headers = segmentHeaders(read.contentType, "MISS");
+  const headers = segmentHeaders(read, "MISS");
   // Arrived already (a crowd's later viewers, a fast origin): sent from the Blob, as a hit is.
   const whole = read.completed();
   if (whole) return o.rangeHeader ? rangeResponse(whole, o.rangeHeader, headers) : new Response(whole, { headers: { ...headers, "content-length": String(whole.size) } });
@@ -57,13 +58,13 @@ function playlistCacheControl(expiresAt: number, now: number): string {
 function storedResponse(read: StoredRead, o: RespondOptions): Response {
   if (o.playlist) {
     return new Response(read.body, {
-      headers: { ...PLAYBACK_HEADERS, "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
+      headers: { ...PLAYBACK_HEADERS, ...bandwidthHeader(read), "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
     });
   }
-  if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read.contentType, "HIT"));
+  if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read, "HIT"));
   let headers = segmentHitHeaders.get(read.body);
   if (!headers) {
-    headers = new Headers({ ...segmentHeaders(read.contentType, "HIT"), "content-length": String(read.length) });
+    headers = new Headers({ ...segmentHeaders(read, "HIT"), "content-length": String(read.length) });
     segmentHitHeaders.set(read.body, headers);
   }
   return new Response(read.body, { headers });
@@ -73,8 +74,15 @@ function storedResponse(read: StoredRead, o: RespondOptions): Response {
 // (cheaper than a Response converting a fresh object of seven headers).
 const segmentHitHeaders = new WeakMap<Blob, Headers>();
 
-function segmentHeaders(contentType: string, cache: "HIT" | "MISS"): Record<string, string> {
-  return { ...PLAYBACK_HEADERS, "content-type": contentType, "x-cache": cache, "cache-control": SEGMENT_CACHE_CONTROL, "accept-ranges": "bytes" };
+function segmentHeaders(read: StoredRead | StreamingRead, cache: "HIT" | "MISS"): Record<string, string> {
+  return { ...PLAYBACK_HEADERS, ...bandwidthHeader(read), "content-type": read.contentType, "x-cache": cache, "cache-control": SEGMENT_CACHE_CONTROL, "accept-ranges": "bytes" };
+}
+
+const NO_HEADERS = {};
+
+/** The resource's variant BANDWIDTH for a stadium node to keep with it (see BANDWIDTH_HEADER); nothing when any viewer may open it. */
+function bandwidthHeader(read: StoredRead | StreamingRead): Record<string, string> {
+  return read.bandwidth ? { [BANDWIDTH_HEADER]: String(read.bandwidth) } : NO_HEADERS;
 }
 
 /** A segment with a Range header: 206 with the slice, 416, or the whole body for a range we do not serve. */

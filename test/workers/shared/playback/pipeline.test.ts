@@ -52,7 +52,9 @@ function testTier(o: { ended?: Set<string>; personal?: (read: ServedRead) => Res
             return { ok: true, contentType: "video/mp2t", body, length: 1000, ttlMs: 60_000 };
           }
           const bytes = req.playlist ? new TextEncoder().encode(PLAYLIST) : SEGMENT;
-          return { ok: true, contentType: req.playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", body: singleChunk(bytes), length: bytes.byteLength, ttlMs: 60_000 };
+          // hd/: a rendition whose variant needs 2 Mbit/s, as the origin shield reports it.
+          const bandwidth = req.key.startsWith("hd/") ? { bandwidth: 2_000_000 } : {};
+          return { ok: true, contentType: req.playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", body: singleChunk(bytes), length: bytes.byteLength, ttlMs: 60_000, ...bandwidth };
         },
         ...(o.personal ? { personalise: async (read: ServedRead) => o.personal!(read) } : {}),
       };
@@ -109,6 +111,22 @@ describe("the playback pipeline", () => {
     expect(segment.status).toBe(410);
     expect(segment.headers.get("access-control-allow-origin")).toBe("*");
     expect(t.loads).toEqual([]);
+  });
+
+  it("refuses a viewer capped below a rendition its media playlist and segments, on a miss and on a hit, and serves others", async () => {
+    const t = testTier();
+    const capped = await signPlaybackToken({ ...claims, s: "sess-capped", b: 1_000_000 }, signingKey);
+    for (const key of ["hd/index.m3u8", "hd/seg-1.ts"]) {
+      const miss = await t.call(`/play/${capped}/${key}`);
+      expect(miss.status, key).toBe(403);
+      expect(await errorCode(miss)).toBe("forbidden");
+      expect((await t.call(`/play/${token}/${key}`)).status, key).toBe(200);
+      expect((await t.call(`/play/${capped}/${key}`)).status, key).toBe(403);
+    }
+    expect((await t.call(`/play/${capped}/sd/seg-1.ts`)).status).toBe(200);
+    // What a stadium node keeps with the bytes, so it can refuse the same viewers.
+    expect((await t.call(`/play/${token}/hd/seg-1.ts`)).headers.get("x-balancer-bandwidth")).toBe("2000000");
+    expect(t.recorded.map((r) => r.key)).toEqual(["hd/index.m3u8", "hd/seg-1.ts", "sd/seg-1.ts", "hd/seg-1.ts"]);
   });
 
   it("counts the bytes a Range answer sends, not the whole segment", async () => {
