@@ -23,6 +23,7 @@ export default defineConfig({
             "test/workers/shared/cache/coalescer.test.ts",
             "test/workers/shared/playback/request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
+            "test/durable-objects/pull-zone/capacity.test.ts",
           ],
         },
       },
@@ -33,7 +34,6 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
-                PULL_ZONE_SECRET: "test-pull-zone-secret",
                 VIEWER_TOKEN_SECRET: "test-viewer-token-secret-0123456789abcdef",
                 PLAYBACK_SIGNING_KEY: JSON.stringify(playbackKeys.signingKey),
                 PLAYBACK_VERIFY_KEYS: JSON.stringify(playbackKeys.verifyKeys),
@@ -52,6 +52,7 @@ export default defineConfig({
             "test/workers/shared/cache/coalescer.test.ts",
             "test/workers/shared/playback/request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
+            "test/durable-objects/pull-zone/capacity.test.ts",
           ],
           // A hang guard, not a timing goal: the first call to a Durable Object in a file took 3.8–5.0 s
           // in this pool on a 2-core machine (PullZoneDirectory, test/durable-objects/pull-zone/pull-zone.test.ts),

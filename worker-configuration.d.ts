@@ -15,7 +15,6 @@ declare namespace Cloudflare {
 		PULL_ZONE_HEARTBEAT_SECONDS: string;
 		STEERING_TTL_SECONDS: string;
 		ADMIN_TOKEN: string;
-		PULL_ZONE_SECRET: string;
 		PLAYBACK_SIGNING_KEY: string;
 		PLAYBACK_VERIFY_KEYS: string;
 		VIEWER_TOKEN_SECRET: string;

@@ -17,6 +17,7 @@ import { findNginx, startNginx } from "./lib/nginx";
 import { markdownTable, num, ratio, type Row } from "./lib/table";
 import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
 import { startStadiumNode } from "../workers/stadium-node/service/launcher";
+import { provisionNode } from "../scripts/lib/pull-zones";
 
 /**
  * Throughput rows (a, b) run each target for LOAD_SECONDS, ROUNDS times, interleaved (edge, bare,
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const nginx = nginxBin ? await startNginx(nginxBin, originPort) : null;
   // A stadium node in front of the edge: the same cache code, served by workerd the same way.
   const node = ROWS.has("a")
-    ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, secret: p.pullZoneSecret, eventIds: ["demo"] })
+    ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node", { eventIds: ["demo"] }) })
     : null;
   if (node) onCleanup("stadium node", () => node.stop());
   log(`edge ${p.edgeUrl} (${EDGE_SERVING}), origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}${node ? `, stadium node ${node.url}` : ""}`);

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { ROOT, startPlatform } from "./lib/platform";
 import { seedDemo } from "./lib/seed";
+import { provisionNode } from "./lib/pull-zones";
 import { startStadiumNode } from "../workers/stadium-node/service/launcher";
 
 const edgePort = Number(process.env.EDGE_PORT ?? 8787);
@@ -15,8 +16,10 @@ const platform = await startPlatform({
   verbose: true,
 });
 await seedDemo({ edgeUrl: platform.edgeUrl, originUrl: platform.originUrl, adminToken: platform.adminToken });
-// One demo stadium node, registered the way `npm run stadium-node` registers one (docs/stadium-nodes.md).
-const node = await startStadiumNode({ platformUrl: platform.edgeUrl, id: "demo-stand", name: "Demo stand", port: nodePort, secret: platform.pullZoneSecret, eventIds: ["demo"] });
+// One demo stadium node: provisioned through the operator API, then registered with its own key the way
+// `npm run stadium-node` registers one (docs/stadium-nodes.md).
+const registrationKey = await provisionNode(platform.edgeUrl, platform.adminToken, "demo-stand", { name: "Demo stand", eventIds: ["demo"], capacityMbps: 1000 });
+const node = await startStadiumNode({ platformUrl: platform.edgeUrl, id: "demo-stand", port: nodePort, registrationKey });
 
 console.log(`
 Balancer is running.

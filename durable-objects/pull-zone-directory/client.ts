@@ -6,4 +6,5 @@ export function pullZoneDirectory(env: Env, eventId: string) {
 }
 
 // The types callers name, so that no caller imports the object's own modules.
-export type { DirectoryEntry, LegacyView, RouteView, SessionChoice } from "./pull-zone-directory";
+export type { DirectoryEntry, LegacyView, RouteView, SessionChoice, StoredChoice } from "./pull-zone-directory";
+export { servesChoice } from "./pull-zone-directory";

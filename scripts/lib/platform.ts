@@ -62,7 +62,6 @@ export interface Platform {
   edgeUrl: string;
   originUrl: string;
   adminToken: string;
-  pullZoneSecret: string;
   edge: RunningWorker;
   origin: RunningWorker;
   stop(): Promise<void>;
@@ -102,7 +101,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     edgeUrl: edge.url,
     originUrl: origin.url,
     adminToken: vars.ADMIN_TOKEN!,
-    pullZoneSecret: vars.PULL_ZONE_SECRET!,
     edge,
     origin,
     async stop() {

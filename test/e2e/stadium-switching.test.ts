@@ -2,11 +2,14 @@
 // carries on through the edge when the node process is killed (longest currentTime stall printed), and
 // returns to the node when it is back; once with HLS Content Steering and once without (legacy players).
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { observePlayback, openPlayer } from "../support/browser";
-import { chooseCache, listCaches } from "../support/stadium-node";
+import { chooseCache, listCaches, provision } from "../support/stadium-node";
 import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
 import { ROOT } from "../../scripts/lib/platform";
 
@@ -15,6 +18,9 @@ let browser: Browser;
 let nodeProcess: ChildProcess | undefined;
 let nodePort: number;
 const NODE_ID = "stand-e2e";
+// Where the node keeps its id and registration key across restarts (a service's state directory).
+const stateFile = join(mkdtempSync(join(tmpdir(), "balancer-node-")), `stadium-node-${NODE_ID}.json`);
+let registrationKey: string | undefined;
 
 beforeAll(async () => {
   [p, browser, nodePort] = await Promise.all([
@@ -29,6 +35,7 @@ beforeAll(async () => {
     }),
     freePort(),
   ]);
+  registrationKey = await provision(p, NODE_ID);
 });
 afterAll(async () => {
   killNode();
@@ -38,11 +45,15 @@ afterAll(async () => {
 
 /** Starts the node the way docs/stadium-nodes.md says, as its own process group (workerd is its child). */
 async function startNodeProcess(attempt = 1): Promise<void> {
-  const child = spawn(`${ROOT}/node_modules/.bin/tsx`, ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--event", "demo"], {
+  // The registration key is given once (the first start); a restart finds it in the node's state file.
+  const args = ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--state-file", stateFile];
+  if (registrationKey) args.push("--registration-key", registrationKey);
+  registrationKey = undefined;
+  const child = spawn(`${ROOT}/node_modules/.bin/tsx`, args, {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, PULL_ZONE_SECRET: p.pullZoneSecret, BALANCER_PREBUILT: "1" },
+    env: { ...process.env, BALANCER_PREBUILT: "1" },
   });
   nodeProcess = child;
   const deadline = Date.now() + 60_000;
@@ -101,6 +112,8 @@ const fastFailover = {
 
 async function scenario(steering: boolean): Promise<void> {
   await startNodeProcess();
+  // The key the first start was given is kept for the restarts below, readable by the node's user only.
+  expect(statSync(stateFile).mode & 0o777).toBe(0o600);
   const v = await openChannel(p, "main");
   expect((await chooseCache(p, v.sessionId, v.token, NODE_ID, steering ? undefined : false)).status).toBe(200);
   await new Promise((r) => setTimeout(r, 1100)); // the edge's view of the event is at most a second old

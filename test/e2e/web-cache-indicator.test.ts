@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
+import { startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { launchBrowser } from "../support/browser";
 import { startSeededPlatform, type Platform } from "../support/platform";
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1", STEERING_TTL_SECONDS: "2" } }),
     launchBrowser(),
   ]);
-  node = await startStadiumNode({ platformUrl: p.edgeUrl, id: "stadium-north", name: "North stand", port: await freePort(), secret: p.pullZoneSecret });
+  node = await startNode(p, "stadium-north", { name: "North stand", port: await freePort() });
   page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
 });
 afterAll(async () => {

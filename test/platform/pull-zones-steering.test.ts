@@ -1,7 +1,7 @@
 // Switching between a stadium node and the edge as the platform emits it: the multivariant's steering tag
 // and node pathways, the steering manifest, and media playlists for players without steering.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { chooseCache, startNode, type RunningStadiumNode } from "../support/stadium-node";
+import { chooseCache, listCaches, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
@@ -114,4 +114,67 @@ it("with steering off, media playlists point at the viewer's healthy node, and a
   await sleep(3200); // two missed heartbeat intervals, plus the edge's one-second view
   const after = await text(`${p.edgeUrl}/play/${v.token}/${variant}`);
   for (const s of after.split("\n").filter((l) => l && !l.startsWith("#"))) expect(s.startsWith("http")).toBe(false);
+});
+
+it("a full node takes no new viewers: one who chooses it now is steered to the edge, its own viewers keep playing from it", async () => {
+  // 0.2 Mbit/s: one viewer pulling segments fills it within seconds (heartbeats every 1 s here).
+  const small = await startNode(p, "stand-small", { capacityMbps: 0.2 });
+  let playing = true;
+  let player: Promise<void> = Promise.resolve();
+  try {
+    await sleep(1100);
+    const early = await openChannel(p, "main");
+    const earlyLegacy = await openChannel(p, "main");
+    expect((await chooseCache(p, early.sessionId, early.token, "stand-small")).status).toBe(200);
+    expect((await chooseCache(p, earlyLegacy.sessionId, earlyLegacy.token, "stand-small", false)).status).toBe(200);
+    const pathway = `pz-stand-small.${small.incarnation}`;
+    expect((await steeringOf(early))["PATHWAY-PRIORITY"]).toEqual([pathway, "edge"]);
+
+    // The early viewer plays from the node all along; the node's heartbeats report it full.
+    const mv = await text(`${small.url}/play/${early.token}/index.m3u8`);
+    const variant = mv.split("\n").find((l) => l && !l.startsWith("#"))!;
+    const dir = variant.slice(0, variant.lastIndexOf("/") + 1);
+    const statuses: number[] = [];
+    player = (async () => {
+      while (playing) {
+        const media = await text(`${small.url}/play/${early.token}/${variant}`);
+        for (const s of media.split("\n").filter((l) => l && !l.startsWith("#")).slice(-3)) {
+          const res = await fetch(`${small.url}/play/${early.token}/${dir}${s}`);
+          statuses.push(res.status);
+          await res.arrayBuffer();
+        }
+        await sleep(300);
+      }
+    })();
+    let full = false;
+    for (const stop = Date.now() + 20_000; Date.now() < stop && !full; await sleep(300)) {
+      full = (await listCaches(p)).find((n) => n.id === "stand-small")?.full === true;
+    }
+    expect(full).toBe(true);
+
+    // A viewer choosing the full node now stays on the edge, with steering and without.
+    const late = await openChannel(p, "main");
+    const lateLegacy = await openChannel(p, "main");
+    expect((await chooseCache(p, late.sessionId, late.token, "stand-small")).status).toBe(200);
+    expect((await chooseCache(p, lateLegacy.sessionId, lateLegacy.token, "stand-small", false)).status).toBe(200);
+    expect((await steeringOf(late))["PATHWAY-PRIORITY"]).toEqual(["edge"]);
+    expect(await text(late.playbackUrl)).toContain(`#EXT-X-CONTENT-STEERING:SERVER-URI="steering.json",PATHWAY-ID="edge"`);
+    await sleep(1100); // the edge's copy of the event's node view is at most a second old
+    const lateMedia = await text(`${p.edgeUrl}/play/${lateLegacy.token}/${variant}`);
+    for (const s of lateMedia.split("\n").filter((l) => l && !l.startsWith("#"))) expect(s.startsWith("http")).toBe(false);
+
+    // The early viewers stay on it, even when their apps report the same node again.
+    expect((await chooseCache(p, early.sessionId, early.token, "stand-small")).status).toBe(200);
+    expect((await steeringOf(early))["PATHWAY-PRIORITY"]).toEqual([pathway, "edge"]);
+    const earlyMedia = await text(`${p.edgeUrl}/play/${earlyLegacy.token}/${variant}`);
+    const earlySegments = earlyMedia.split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(earlySegments.length).toBeGreaterThan(0);
+    for (const s of earlySegments) expect(s.startsWith(`${small.url}/play/${earlyLegacy.token}/`)).toBe(true);
+    expect(statuses.length).toBeGreaterThan(3);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+  } finally {
+    playing = false;
+    await player;
+    await small.stop();
+  }
 });

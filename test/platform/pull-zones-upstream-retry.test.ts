@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
 import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { provision } from "../support/stadium-node";
 
 let p: Platform;
 let proxy: Server;
@@ -49,7 +50,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const { port } = proxy.address() as AddressInfo;
-  node = await startStadiumNode({ platformUrl: `http://127.0.0.1:${port}`, id: "flaky-link", port: 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
+  // Provisioned at the platform itself; the node reaches it only through the flaky proxy.
+  const registrationKey = await provision(p, "flaky-link");
+  node = await startStadiumNode({ platformUrl: `http://127.0.0.1:${port}`, id: "flaky-link", port: 0, registrationKey, prebuilt: true });
 });
 afterAll(async () => {
   await node?.stop();

@@ -1,16 +1,23 @@
 // Test helpers for stadium nodes: start one in this process (as `npm run stadium-node` does), register, heartbeat.
 import { startStadiumNode, type RunningStadiumNode } from "../../workers/stadium-node/service/launcher";
+import { provisionNode, type NodeProvisioning } from "../../scripts/lib/pull-zones";
 import type { Platform } from "./platform";
 
 export type { RunningStadiumNode };
 
-/** Starts a node registered with the platform for event `demo`, on a free port. */
-export function startNode(p: Platform, id: string, options: { port?: number } = {}): Promise<RunningStadiumNode> {
-  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, secret: p.pullZoneSecret, eventIds: ["demo"], prebuilt: true });
+/** Provisions a node through the operator API (for event `demo` unless told) and starts it on a free port. */
+export async function startNode(p: Platform, id: string, options: { port?: number; name?: string } & Partial<NodeProvisioning> = {}): Promise<RunningStadiumNode> {
+  const registrationKey = await provisionNode(p.edgeUrl, p.adminToken, id, { name: options.name, eventIds: options.eventIds ?? ["demo"], capacityMbps: options.capacityMbps });
+  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, registrationKey, prebuilt: true });
+}
+
+/** Provisions a node and returns its registration key. */
+export function provision(p: Platform, id: string, provisioning: NodeProvisioning = { eventIds: ["demo"] }): Promise<string> {
+  return provisionNode(p.edgeUrl, p.adminToken, id, provisioning);
 }
 
 /** The healthy nodes of an event as a viewer's app lists them. */
-export async function listCaches(p: Platform, eventId = "demo"): Promise<{ id: string; name: string; pingUrl: string; baseUrl: string; healthy: boolean }[]> {
+export async function listCaches(p: Platform, eventId = "demo"): Promise<{ id: string; name: string; pingUrl: string; baseUrl: string; healthy: boolean; full: boolean }[]> {
   const res = await fetch(`${p.edgeUrl}/api/v1/events/${eventId}/caches`);
   if (res.status !== 200) throw new Error(`caches: ${res.status} ${await res.text()}`);
   return (await res.json()) as never;
@@ -25,10 +32,11 @@ export async function chooseCache(p: Platform, sessionId: string, token: string,
   });
 }
 
-export async function register(p: Platform, body: unknown, secret: string | null = p.pullZoneSecret): Promise<Response> {
+/** POST /pull-zones with a registration key (none: no Authorization header). */
+export async function register(p: Platform, body: unknown, key: string | null): Promise<Response> {
   return fetch(`${p.edgeUrl}/api/v1/pull-zones`, {
     method: "POST",
-    headers: { ...(secret ? { authorization: `Bearer ${secret}` } : {}), "content-type": "application/json" },
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), "content-type": "application/json" },
     body: JSON.stringify(body),
   });
 }

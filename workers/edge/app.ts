@@ -11,13 +11,14 @@ import { playbackEntry } from "../shared/playback/pipeline";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";
+import { adminPullZones } from "./routes/admin-pull-zones";
 import { legacy } from "./routes/legacy";
 import { sessions } from "./routes/sessions";
 import { auth } from "./routes/auth";
 import { catalog } from "./routes/catalog";
 import { health } from "./routes/health";
 import { purchases } from "./routes/purchases";
-import { pullZones } from "./routes/pull-zones";
+import { HEARTBEAT_PATH, pullZones } from "./routes/pull-zones";
 import type { EdgeEnv } from "./types";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -30,21 +31,21 @@ export function createApp() {
     c.set("config", edgeConfig(c.env));
     await next();
   });
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new DomainError({ code: "invalid_request", message: "The body is larger than 64 KiB." });
-      },
-    }),
-  );
+  const apiBodyLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new DomainError({ code: "invalid_request", message: "The body is larger than 64 KiB." });
+    },
+  });
+  // A stadium node's heartbeat names its whole crowd: that route sets its own, larger limit.
+  app.use("/api/*", (c, next) => (HEARTBEAT_PATH.test(c.req.path) ? next() : apiBodyLimit(c, next)));
 
   app.route("/", health);
   app.route("/api/v1", catalog);
   app.route("/api/v1", access);
   app.route("/api/v1", adminCatalog);
   app.route("/api/v1", adminEvents);
+  app.route("/api/v1", adminPullZones);
   app.route("/api/v1", sessions);
   app.route("/", legacy);
   app.route("/api/v1", auth);

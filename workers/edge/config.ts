@@ -4,7 +4,6 @@ import { parseSigningKey, parseVerifyKeys, type SigningKey, type VerifyKey } fro
 
 export interface EdgeConfig {
   adminToken: string;
-  pullZoneSecret: string;
   signingKey: SigningKey;
   verifyKeys: VerifyKey[];
   tokenTtlSeconds: number;
@@ -28,7 +27,6 @@ export function edgeConfig(env: Env): EdgeConfig {
   }
   cfg = {
     adminToken: secret("ADMIN_TOKEN", env.ADMIN_TOKEN),
-    pullZoneSecret: secret("PULL_ZONE_SECRET", env.PULL_ZONE_SECRET),
     signingKey,
     verifyKeys,
     tokenTtlSeconds: z.coerce.number().int().min(60).max(7 * 86400).parse(env.PLAYBACK_TOKEN_TTL_SECONDS),

@@ -4,7 +4,7 @@
 const ACTIVE_MS = 30_000;
 const MAX_TRACKED_KEYS = 20_000;
 /** Sessions named in one heartbeat at most (the platform accepts this many). */
-export const MAX_REPORTED_SESSIONS = 50_000;
+export const MAX_REPORTED_SESSIONS = 100_000;
 
 export interface NodeStats {
   activeViewers: number;

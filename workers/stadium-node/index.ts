@@ -1,6 +1,9 @@
 // Stadium node entry: /ping for viewers' apps, /play/<token>/… through the shared playback pipeline (its
-// tier: public keys only, its own events, the platform upstream), /_node/stats for the launcher's heartbeats.
+// tier: public keys only, its own events, the platform upstream), /_node/* for the launcher on the same box
+// (stats for heartbeats, ended sessions and the provisioned events from their answers).
 import { Hono } from "hono";
+import { z } from "zod";
+import { IdSchema } from "../shared/ids";
 import { DomainError, failureResponse, type Failure } from "../shared/errors";
 import { PullThroughCache, type UpstreamResult } from "../shared/cache/pull-through-cache";
 import { playbackCacheKey, playbackEntry, playbackError, type PlaybackTier } from "../shared/playback/pipeline";
@@ -28,6 +31,8 @@ app.use("*", async (c, next) => {
   await next();
 });
 
+const EventIdsSchema = z.object({ eventIds: z.array(IdSchema).min(1).max(16) });
+
 app.get("/ping", (c) => {
   const cfg = c.var.config;
   return c.json({ id: cfg.id, eventIds: cfg.eventIds, status: "ok" }, 200, { ...PLAYBACK_HEADERS, "cache-control": "no-store" });
@@ -54,6 +59,15 @@ app.post("/_node/ended", async (c) => {
   if (!ids) throw new DomainError({ code: "invalid_request", message: "Expected { sessionIds: string[] }." });
   const now = Date.now();
   for (const id of ids) ended.mark(id, now);
+  return c.body(null, 204);
+});
+
+// The launcher passes on the events the operator provisioned, when a heartbeat answer says they changed.
+app.put("/_node/events", async (c) => {
+  await requireStatsKey(c.req.header("authorization"), c.var.config.statsKey);
+  const parsed = EventIdsSchema.safeParse(await c.req.json().catch(() => null));
+  if (!parsed.success) throw new DomainError({ code: "invalid_request", message: "Expected { eventIds: string[] } (1-16 event ids)." });
+  c.var.config.eventIds = parsed.data.eventIds;
   return c.body(null, 204);
 });
 

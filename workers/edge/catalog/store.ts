@@ -10,6 +10,8 @@ export const catalogKeys = {
   channelPrefix: (eventId: string) => `channel:${eventId}:`,
   product: (productId: string) => `product:${productId}`,
   productPrefix: "product:",
+  pullZone: (nodeId: string) => `pull-zone:${nodeId}`,
+  pullZonePrefix: "pull-zone:",
 };
 
 // How long an edge isolate trusts its copy of a catalog record. Operator changes reach viewers within this.

@@ -9,7 +9,7 @@ import type { ServedRead } from "../../shared/playback/pipeline";
 import { NODE_HEADER } from "../../shared/playback/node-header";
 import { awaitShared } from "../../shared/cache/await-shared";
 import { PLAYBACK_HEADERS, wholeBody } from "../../shared/playback/response";
-import { pullZoneDirectory, type DirectoryEntry, type LegacyView, type RouteView } from "../../../durable-objects/pull-zone-directory/client";
+import { pullZoneDirectory, servesChoice, type DirectoryEntry, type LegacyView, type RouteView } from "../../../durable-objects/pull-zone-directory/client";
 
 /** The internet edge's pathway: every variant of the shared multivariant playlist is on it. */
 export const EDGE_PATHWAY = "edge";
@@ -51,7 +51,9 @@ export function buildSteeringManifest(route: RouteView, ttlSeconds: number): Ste
 export function chosenNode(route: RouteView, wantSteering = true): DirectoryEntry | null {
   const choice = route.choice;
   if (!choice?.cacheId || choice.steering !== wantSteering) return null;
-  return route.nodes.find((n) => n.id === choice.cacheId) ?? null;
+  const node = route.nodes.find((n) => n.id === choice.cacheId);
+  // A node that was already full when the viewer chose it keeps it on the edge; its earlier viewers stay.
+  return node && servesChoice(node, choice.chosenAt) ? node : null;
 }
 
 function steeringTtl(env: Env): number {

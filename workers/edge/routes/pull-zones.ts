@@ -1,6 +1,7 @@
 // Stadium nodes ("pull zones"): register, heartbeat, deregister, the healthy nodes of an event,
 // and a viewer's report of the node it reached (PUT /sessions/{sessionId}).
 import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { EventParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { apiApp, errorResponses } from "../openapi";
@@ -11,6 +12,13 @@ import { VerifiedTokenCache } from "../../shared/playback/token";
 import { pullZone } from "../../../durable-objects/pull-zone/client";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 import { eventGate } from "../../../durable-objects/event-gate/client";
+
+/** A heartbeat names every session that played from the node: a stadium's crowd, 100,000 at most. */
+export const MAX_HEARTBEAT_SESSIONS = 100_000;
+/** Its body limit, in place of the API's 64 KiB: 100,000 ids of 36 characters are about 4 MB of JSON. */
+export const HEARTBEAT_BODY_BYTES = 8 * 1024 * 1024;
+/** The heartbeat path, which the API-wide body limit leaves to the route's own. */
+export const HEARTBEAT_PATH = /^\/api\/v1\/pull-zones\/[^/]+\/heartbeat$/;
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 const tokens = new VerifiedTokenCache(5_000);
@@ -32,16 +40,16 @@ const BaseUrlSchema = z
 const RegisterSchema = z
   .object({
     id: IdSchema,
-    name: z.string().min(1).max(100),
     baseUrl: BaseUrlSchema,
-    eventIds: z.array(IdSchema).min(1).max(16),
-    capacityMbps: z.number().positive().max(1_000_000).optional(),
+    capacityMbps: z.number().positive().max(1_000_000).optional().openapi({ description: "The node's own figure; the operator's provisioned capacity bounds it" }),
   })
-  .openapi("PullZoneRegistration");
+  .openapi("PullZoneRegistration", { description: "The node's name and events come from the operator's provisioning (PUT /admin/pull-zones/{id}); v1's name and eventIds are ignored." });
 
 const RegisteredSchema = z
   .object({
     id: z.string(),
+    name: z.string().openapi({ description: "From the operator's provisioning" }),
+    eventIds: z.array(z.string()).openapi({ description: "The events the node serves, from the operator's provisioning" }),
     nodeKey: z.string().openapi({ description: "Bearer for heartbeats and deregistration; shown once" }),
     heartbeatIntervalSeconds: z.number().int(),
     verifyKeys: z.array(z.object({ kid: z.string(), x: z.string() })).openapi({ description: "Public Ed25519 keys that verify playback tokens" }),
@@ -56,12 +64,12 @@ const HeartbeatSchema = z
     cacheHitRatio: z.number().min(0).max(1).optional(),
     egressBytesByEvent: z.record(IdSchema, z.number().int().min(0).max(1e15)).optional().openapi({ description: "The same bytes split by event, when the node serves several" }),
     activeSessionsByEvent: z
-      .record(IdSchema, z.array(z.string().min(1).max(64)).max(50_000))
+      .record(IdSchema, z.array(z.string().min(1).max(64)).max(MAX_HEARTBEAT_SESSIONS))
       .optional()
       .openapi({ description: "Sessions that played from the node since its previous heartbeat, by event: their leases are renewed (a viewer on a node sends the platform nothing itself)" }),
   })
-  .refine((h) => Object.values(h.activeSessionsByEvent ?? {}).reduce((n, ids) => n + ids.length, 0) <= 50_000, {
-    message: "at most 50,000 sessions per heartbeat",
+  .refine((h) => Object.values(h.activeSessionsByEvent ?? {}).reduce((n, ids) => n + ids.length, 0) <= MAX_HEARTBEAT_SESSIONS, {
+    message: "at most 100,000 sessions per heartbeat",
     path: ["activeSessionsByEvent"],
   })
   .openapi("PullZoneHeartbeat");
@@ -69,7 +77,14 @@ const HeartbeatSchema = z
 const NodeParamsSchema = z.object({ id: IdSchema.openapi({ param: { name: "id", in: "path" } }) });
 
 const CacheSchema = z
-  .object({ id: z.string(), name: z.string(), pingUrl: z.string(), baseUrl: z.string(), healthy: z.boolean() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    pingUrl: z.string(),
+    baseUrl: z.string(),
+    healthy: z.boolean(),
+    full: z.boolean().openapi({ description: "At 90 % of its capacity: a viewer who chooses it now is kept on the edge; its viewers stay" }),
+  })
   .openapi("StadiumCache");
 
 const SessionParamsSchema = z.object({ sessionId: z.string().min(1).max(64).openapi({ param: { name: "sessionId", in: "path" } }) });
@@ -81,9 +96,19 @@ const SessionChoiceSchema = z
   .openapi("SessionCacheChoice");
 
 export const pullZones = apiApp();
-pullZones.openAPIRegistry.registerComponent("securitySchemes", "pullZoneSecret", { type: "http", scheme: "bearer", description: "PULL_ZONE_SECRET, shared with stadium IT" });
+pullZones.openAPIRegistry.registerComponent("securitySchemes", "registrationKey", { type: "http", scheme: "bearer", description: "The node's own registrationKey, from PUT /admin/pull-zones/{id}" });
 pullZones.openAPIRegistry.registerComponent("securitySchemes", "nodeKey", { type: "http", scheme: "bearer", description: "The nodeKey from the node's registration (or, for DELETE, the operator token)" });
 pullZones.openAPIRegistry.registerComponent("securitySchemes", "playbackToken", { type: "http", scheme: "bearer", description: "The session's playback token" });
+
+pullZones.use(
+  "/pull-zones/:id/heartbeat",
+  bodyLimit({
+    maxSize: HEARTBEAT_BODY_BYTES,
+    onError: () => {
+      throw new DomainError({ code: "invalid_request", message: "A heartbeat body is at most 8 MiB." });
+    },
+  }),
+);
 
 function bearer(header: string | undefined): string | null {
   return header?.startsWith("Bearer ") ? header.slice(7).trim() : null;
@@ -98,21 +123,25 @@ pullZones.openapi(
   createRoute({
     method: "post",
     path: "/pull-zones",
-    summary: "Register a stadium node (Bearer: PULL_ZONE_SECRET)",
-    security: [{ pullZoneSecret: [] }],
+    summary: "Register a provisioned stadium node (Bearer: its registrationKey)",
+    security: [{ registrationKey: [] }],
     request: { body: { ...json(RegisterSchema), required: true } },
     responses: { 201: { description: "Registered", ...json(RegisteredSchema) }, ...errorResponses(400, 401) },
   }),
   async (c) => {
     const presented = bearer(c.req.header("authorization"));
-    if (!presented || !(await timingSafeEqualText(presented, c.var.config.pullZoneSecret))) {
-      throw new DomainError({ code: "unauthenticated", message: "Registering a stadium node needs the pull-zone secret." });
-    }
+    if (!presented) throw new DomainError({ code: "unauthenticated", message: "Registering a stadium node needs its registration key." });
     const input = c.req.valid("json");
     const interval = heartbeatSeconds(c.env);
-    const { nodeKey, incarnation } = await pullZone(c.env, input.id).register({ ...input, heartbeatIntervalSeconds: interval });
+    const result = await pullZone(c.env, input.id).register(presented, { baseUrl: input.baseUrl, capacityMbps: input.capacityMbps, heartbeatIntervalSeconds: interval });
+    if (result.status !== "ok") {
+      // One answer for an unknown id, a wrong key and a decommissioned node: the answer tells a guesser nothing.
+      throw new DomainError({ code: "unauthenticated", message: `This key does not register a stadium node '${input.id}' (not provisioned, decommissioned, or another key).` });
+    }
+    const { nodeKey, incarnation, name, eventIds } = result;
     const verifyKeys = c.var.config.verifyKeys.map((k) => ({ kid: k.kid, x: k.x }));
-    return c.json({ id: input.id, nodeKey, heartbeatIntervalSeconds: interval, verifyKeys, incarnation }, 201);
+    c.header("cache-control", "no-store");
+    return c.json({ id: input.id, name, eventIds, nodeKey, heartbeatIntervalSeconds: interval, verifyKeys, incarnation }, 201);
   },
 );
 
@@ -126,7 +155,13 @@ pullZones.openapi(
     responses: {
       200: {
         description: "Healthy until; and which of the sessions it named are over (their next playlist request at the node gets 410)",
-        ...json(z.object({ healthyUntil: z.string(), endedSessionIds: z.array(z.string()) })),
+        ...json(
+          z.object({
+            healthyUntil: z.string(),
+            endedSessionIds: z.array(z.string()),
+            eventIds: z.array(z.string()).openapi({ description: "The node's events as provisioned now (the operator may have changed them)" }),
+          }),
+        ),
       },
       ...errorResponses(400, 401, 404),
     },
@@ -141,7 +176,8 @@ pullZones.openapi(
     if (result.status === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
     // The node's bytes count in each event's egress meter, apart from the internet edge's, and its
     // viewers' sessions are renewed: one gate call per event the node serves, only for those events.
-    const bytes = new Map(splitBytes(input.egressBytes, input.egressBytesByEvent, result.eventIds));
+    // Only the bytes the node's capacity could have carried count (the object clamped them); a split scales with them.
+    const bytes = new Map(splitBytes(result.acceptedBytes, scaleSplit(input.egressBytesByEvent, result.acceptedBytes), result.eventIds));
     const reports = result.eventIds
       .map((eventId) => ({ eventId, bytes: bytes.get(eventId) ?? 0, sessions: activeSessionsByEvent?.[eventId] ?? [] }))
       .filter((r) => r.bytes > 0 || r.sessions.length > 0);
@@ -157,9 +193,18 @@ pullZones.openapi(
           }),
       ),
     );
-    return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString(), endedSessionIds: ended.flat() }, 200);
+    return c.json({ healthyUntil: new Date(result.healthyUntil).toISOString(), endedSessionIds: ended.flat(), eventIds: result.eventIds }, 200);
   },
 );
+
+/** The node's split, scaled down so that it sums to no more than the accepted (clamped) total. */
+export function scaleSplit(byEvent: Record<string, number> | undefined, accepted: number): Record<string, number> | undefined {
+  if (!byEvent) return byEvent;
+  const sum = Object.values(byEvent).reduce((a, b) => a + b, 0);
+  if (sum <= accepted) return byEvent;
+  const factor = sum > 0 ? accepted / sum : 0;
+  return Object.fromEntries(Object.entries(byEvent).map(([e, b]) => [e, Math.floor(b * factor)]));
+}
 
 /** Bytes per event: the node's own split where it gave one (for its events only), else all on its first event. */
 export function splitBytes(total: number, byEvent: Record<string, number> | undefined, eventIds: string[]): [string, number][] {
@@ -207,7 +252,7 @@ pullZones.openapi(
     const nodes = await pullZoneDirectory(c.env, eventId).healthy();
     c.header("cache-control", "no-store");
     return c.json(
-      nodes.map((n) => ({ id: n.id, name: n.name, pingUrl: `${n.baseUrl}/ping`, baseUrl: n.baseUrl, healthy: true })),
+      nodes.map((n) => ({ id: n.id, name: n.name, pingUrl: `${n.baseUrl}/ping`, baseUrl: n.baseUrl, healthy: true, full: n.fullSince != null })),
       200,
     );
   },

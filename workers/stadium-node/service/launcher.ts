@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { buildWorker } from "../../../scripts/lib/build";
+import { readNodeState, writeNodeState } from "./state-file";
 import type { NodeStats } from "../counters";
 import { runWorker, type RunningWorker } from "../../../scripts/lib/platform";
 
@@ -12,13 +13,18 @@ export interface StadiumNodeOptions {
   platformUrl: string;
   id: string;
   port: number;
-  name?: string;
   host?: string;
-  eventIds?: string[];
   /** The address viewers reach the node at; defaults to http://<host>:<port>. */
   baseUrl?: string;
-  /** PULL_ZONE_SECRET, the shared secret that allows registering. */
-  secret: string;
+  /** The node's registration key from the operator's provisioning (PUT /api/v1/admin/pull-zones/{id}). */
+  registrationKey?: string;
+  /**
+   * A file (mode 0600) keeping the node's id and registration key across restarts: written when a key is
+   * given, read when none is (a service restart needs no new provisioning).
+   */
+  stateFile?: string;
+  /** What the node's uplink carries; the operator's provisioned figure bounds it. */
+  capacityMbps?: number;
   verbose?: boolean;
   /** Reuse an existing bundle (tests build once). */
   prebuilt?: boolean;
@@ -39,6 +45,8 @@ export interface RunningStadiumNode {
 
 interface Registered {
   id: string;
+  name: string;
+  eventIds: string[];
   nodeKey: string;
   heartbeatIntervalSeconds: number;
   verifyKeys: { kid: string; x: string }[];
@@ -53,13 +61,13 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
   // Port 0: pick a free one now, since the address is registered before the worker starts.
   const port = o.port === 0 ? await freePort(host) : o.port;
   const baseUrl = (o.baseUrl ?? `http://${host}:${port}`).replace(/\/+$/, "");
-  const eventIds = o.eventIds?.length ? o.eventIds : ["demo"];
-  const registration = { id: o.id, name: o.name ?? o.id, baseUrl, eventIds };
+  const registrationKey = nodeRegistrationKey(o);
+  const registration = { id: o.id, baseUrl, ...(o.capacityMbps !== undefined ? { capacityMbps: o.capacityMbps } : {}) };
 
   const register = async (): Promise<Registered> => {
     const res = await fetch(`${platformUrl}/api/v1/pull-zones`, {
       method: "POST",
-      headers: { authorization: `Bearer ${o.secret}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${registrationKey}`, "content-type": "application/json" },
       body: JSON.stringify(registration),
     });
     if (res.status !== 201) throw new Error(`registering stadium node ${o.id} failed: ${res.status} ${await res.text()}`);
@@ -67,9 +75,10 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
   };
 
   let reg = await register();
+  let eventIds = reg.eventIds;
   // Local only: lets the launcher read the node's counters; never leaves this machine.
   const statsKey = randomBytes(24).toString("base64url");
-  log(`registered ${o.id} (incarnation ${reg.incarnation}); heartbeat every ${reg.heartbeatIntervalSeconds} s`);
+  log(`registered ${o.id} "${reg.name}" for ${eventIds.join(", ")} (incarnation ${reg.incarnation}); heartbeat every ${reg.heartbeatIntervalSeconds} s`);
   const worker = await runWorker(buildWorker("stadium-node", o.prebuilt ?? process.env.BALANCER_PREBUILT === "1"), {
     port,
     host,
@@ -115,7 +124,21 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       reportedBytes = s.bytesServed;
       reportedUntil = s.at;
       // Sessions the platform says are over (released, lease expired): the node refuses their next playlist.
-      const answer = (await res.json().catch(() => ({}))) as { endedSessionIds?: unknown };
+      const answer = (await res.json().catch(() => ({}))) as { endedSessionIds?: unknown; eventIds?: unknown };
+      // The operator changed the node's events: the worker serves the new list from its next request.
+      const provisioned = Array.isArray(answer.eventIds) ? answer.eventIds.filter((e): e is string => typeof e === "string") : null;
+      if (provisioned && provisioned.length > 0 && provisioned.join(",") !== eventIds.join(",")) {
+        const told = await fetch(`${worker.url}/_node/events`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${statsKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ eventIds: provisioned }),
+        });
+        await told.body?.cancel();
+        if (told.status === 204) {
+          log(`events now ${provisioned.join(", ")}`);
+          eventIds = provisioned;
+        }
+      }
       const ended = Array.isArray(answer.endedSessionIds) ? answer.endedSessionIds.filter((id) => typeof id === "string") : [];
       if (ended.length > 0) {
         const told = await fetch(`${worker.url}/_node/ended`, {
@@ -126,8 +149,9 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
         await told.body?.cancel();
       }
     } else await res.body?.cancel();
-    // The registry forgot the node (an operator removed it): announce it again. A 401 means another
-    // process registered this id since; fighting it would flap, so this one only says so.
+    // The node went offline on the platform (the operator's DELETE /pull-zones/{id}): announce it again. A
+    // decommissioned node or a rotated registration key makes that fail with 401, said at every interval.
+    // A 401 to the heartbeat means another process registered this id since; fighting it would flap.
     if (res.status === 404) {
       log("heartbeat answered 404; registering again");
       reg = await register();
@@ -170,6 +194,19 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       await worker.stop();
     },
   };
+}
+
+/** The key given, kept in the state file; or the one the state file kept from an earlier start. */
+function nodeRegistrationKey(o: StadiumNodeOptions): string {
+  if (o.registrationKey) {
+    if (o.stateFile) writeNodeState(o.stateFile, { platformUrl: o.platformUrl, id: o.id, registrationKey: o.registrationKey });
+    return o.registrationKey;
+  }
+  if (!o.stateFile) throw new Error(`stadium node ${o.id}: no registration key (give one, or a state file that holds one)`);
+  const state = readNodeState(o.stateFile);
+  if (!state) throw new Error(`stadium node ${o.id}: ${o.stateFile} holds no registration key; provision the node and pass its key once`);
+  if (state.id !== o.id) throw new Error(`stadium node ${o.id}: ${o.stateFile} belongs to node ${state.id}`);
+  return state.registrationKey;
 }
 
 function freePort(host: string): Promise<number> {

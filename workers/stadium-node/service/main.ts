@@ -1,29 +1,38 @@
-// `npm run stadium-node -- --platform <url> --id <id> --port <port> [--name ..] [--event demo] [--base-url ..] [--host ..]`:
-// the one command a stadium runs. Registers with the platform, serves viewers, heartbeats, deregisters on Ctrl-C.
+// `npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>]
+// [--capacity-mbps <n>] [--base-url <url>] [--host <ip>]`: the one command a stadium runs (docs/stadium-nodes.md).
+// Registers with the platform, serves viewers, heartbeats, deregisters on SIGINT/SIGTERM.
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startStadiumNode } from "./launcher";
-import { ensureDevVars } from "../../../scripts/lib/dev-vars";
+import { ROOT } from "../../../scripts/lib/dev-vars";
+
+const USAGE =
+  "usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>] [--capacity-mbps <n>] [--base-url <url>] [--host <ip>]";
 
 const { values } = parseArgs({
   options: {
     platform: { type: "string" },
     id: { type: "string" },
     port: { type: "string" },
-    name: { type: "string" },
-    event: { type: "string", multiple: true },
+    "registration-key": { type: "string" },
+    "state-file": { type: "string" },
+    "capacity-mbps": { type: "string" },
     "base-url": { type: "string" },
     host: { type: "string" },
     verbose: { type: "boolean" },
   },
 });
 if (!values.platform || !values.id || !values.port) {
-  console.error("usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--name <name>] [--event <eventId>]... [--base-url <url>] [--host <ip>]");
+  console.error(USAGE);
   process.exit(2);
 }
-// The secret comes from the environment; on a developer's laptop .dev.vars has the local one.
-const secret = process.env.PULL_ZONE_SECRET ?? ensureDevVars().PULL_ZONE_SECRET;
-if (!secret) {
-  console.error("PULL_ZONE_SECRET is not set");
+// The key comes once (flag or environment, from the operator's provisioning) and is kept in the state file, so
+// a restart needs neither. Under systemd, STATE_DIRECTORY is the unit's StateDirectory (/var/lib/balancer-node).
+const registrationKey = values["registration-key"] ?? process.env.BALANCER_REGISTRATION_KEY;
+const stateFile = values["state-file"] ?? join(process.env.STATE_DIRECTORY ?? join(ROOT, ".wrangler/state"), `stadium-node-${values.id}.json`);
+const capacity = values["capacity-mbps"] !== undefined ? Number(values["capacity-mbps"]) : undefined;
+if (capacity !== undefined && !(capacity > 0)) {
+  console.error("--capacity-mbps must be a positive number");
   process.exit(2);
 }
 
@@ -31,13 +40,16 @@ const node = await startStadiumNode({
   platformUrl: values.platform,
   id: values.id,
   port: Number(values.port),
-  name: values.name,
   host: values.host,
-  eventIds: values.event?.flatMap((e) => e.split(",")).filter(Boolean),
   baseUrl: values["base-url"],
-  secret,
+  registrationKey,
+  stateFile,
+  capacityMbps: capacity,
   verbose: values.verbose,
   log: (line) => console.log(`[stadium-node ${values.id}] ${line}`),
+}).catch((err: unknown) => {
+  console.error(`[stadium-node ${values.id}] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 });
 console.log(`[stadium-node ${node.id}] serving at ${node.url} (ping: ${node.url}/ping)`);
 

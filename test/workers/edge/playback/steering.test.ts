@@ -8,7 +8,7 @@ const north: DirectoryEntry = { id: "north", name: "North", baseUrl: "http://10.
 
 describe("buildSteeringManifest", () => {
   it("puts the node's incarnation pathway first, cloned from its base pathway with its host, for a viewer who reached it", () => {
-    expect(buildSteeringManifest({ nodes: [north], choice: { cacheId: "north", steering: true } }, 5)).toEqual({
+    expect(buildSteeringManifest({ nodes: [north], choice: { cacheId: "north", steering: true, chosenAt: 0 } }, 5)).toEqual({
       VERSION: 1,
       TTL: 5,
       "PATHWAY-PRIORITY": ["pz-north.k1", "edge"],
@@ -19,13 +19,20 @@ describe("buildSteeringManifest", () => {
   it("lists only the edge when the viewer reached no node, a node that is not healthy, or plays without steering", () => {
     for (const route of [
       { nodes: [north], choice: null },
-      { nodes: [north], choice: { cacheId: null, steering: true } },
-      { nodes: [], choice: { cacheId: "north", steering: true } },
-      { nodes: [north], choice: { cacheId: "south", steering: true } },
-      { nodes: [north], choice: { cacheId: "north", steering: false } },
+      { nodes: [north], choice: { cacheId: null, steering: true, chosenAt: 0 } },
+      { nodes: [], choice: { cacheId: "north", steering: true, chosenAt: 0 } },
+      { nodes: [north], choice: { cacheId: "south", steering: true, chosenAt: 0 } },
+      { nodes: [north], choice: { cacheId: "north", steering: false, chosenAt: 0 } },
+      // The node was full when the viewer chose it.
+      { nodes: [{ ...north, fullSince: 100 }], choice: { cacheId: "north", steering: true, chosenAt: 100 } },
     ]) {
       expect(buildSteeringManifest(route, 5)).toEqual({ VERSION: 1, TTL: 5, "PATHWAY-PRIORITY": ["edge"] });
     }
+  });
+
+  it("keeps a viewer who chose a node before it was full on it", () => {
+    const route = { nodes: [{ ...north, fullSince: 100 }], choice: { cacheId: "north", steering: true, chosenAt: 99 } };
+    expect(buildSteeringManifest(route, 5)["PATHWAY-PRIORITY"]).toEqual(["pz-north.k1", "edge"]);
   });
 
   it("keeps the TTL between 1 and 10 seconds", () => {
