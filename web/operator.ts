@@ -4,7 +4,20 @@ import { lineChart, type Sample } from "./chart";
 
 interface EventInfo { id: string; title: string; startsAt?: string }
 interface Limits { maxSessions?: number; maxEgressMbps?: number; leaseSeconds?: number }
-interface PullZone { id: string; name?: string; healthy?: boolean; activeViewers?: number; egressBps?: number; cacheHitRatio?: number; [k: string]: unknown }
+interface PullZone {
+  id: string;
+  name?: string;
+  healthy?: boolean;
+  /** From GET /admin/pull-zones: provisioned nodes that are offline are listed too. */
+  registered?: boolean;
+  full?: boolean;
+  eventIds?: string[];
+  capacityMbps?: number;
+  activeViewers?: number;
+  egressBps?: number;
+  cacheHitRatio?: number | null;
+  [k: string]: unknown;
+}
 interface Stats {
   activeSessions: number;
   queued: number;
@@ -158,9 +171,13 @@ $("overload").addEventListener("click", async () => {
 async function poll(): Promise<void> {
   const eventId = state.eventId;
   try {
-    const { body } = await api<Stats>(`/admin/events/${encodeURIComponent(eventId)}/stats`, { token: state.token });
+    const [{ body }, provisioned] = await Promise.all([
+      api<Stats>(`/admin/events/${encodeURIComponent(eventId)}/stats`, { token: state.token }),
+      provisionedNodes(eventId),
+    ]);
     if (eventId !== state.eventId) return;
-    if (!body.pullZones?.length) body.pullZones = await publicCacheList(eventId);
+    if (provisioned) body.pullZones = provisioned;
+    else if (!body.pullZones?.length) body.pullZones = await publicCacheList(eventId);
     record(body);
     renderFigures(body);
     if (typeof body.overload === "boolean" && body.overload !== state.overload && state.overload !== null) renderOverload(body.overload);
@@ -173,6 +190,31 @@ async function poll(): Promise<void> {
     say("figures-status", err instanceof ApiError && err.status === 404 ? "Live figures are not available on this platform." : errorText(err), "error");
     renderFigures(null);
   }
+}
+
+/** Every node provisioned for the event, offline ones included (null where the platform has no such list). */
+async function provisionedNodes(eventId: string): Promise<PullZone[] | null> {
+  try {
+    const { body } = await api<PullZone[]>("/admin/pull-zones", { token: state.token });
+    return Array.isArray(body) ? body.filter((n) => n.eventIds?.includes(eventId)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A node's state as its badge says it. */
+function nodeState(z: PullZone): { label: string; tone: string } {
+  if (z.registered === false) return { label: "offline", tone: "locked" };
+  if (z.healthy === false) return { label: "unhealthy", tone: "locked" };
+  if (z.full) return { label: "full", tone: "unlocked" };
+  return { label: "healthy", tone: "free" };
+}
+
+/** Egress against capacity: "3.2 Mbit/s of 1000 Mbit/s (0 %)". */
+function nodeEgress(z: PullZone): string {
+  if (typeof z.egressBps !== "number") return "";
+  if (typeof z.capacityMbps !== "number") return mbps(z.egressBps);
+  return `${mbps(z.egressBps)} of ${z.capacityMbps} Mbit/s (${Math.round((z.egressBps / (z.capacityMbps * 1e6)) * 100)} %)`;
 }
 
 /** The event's healthy nodes from the public list, for platforms whose figures do not list nodes themselves. */
@@ -261,8 +303,8 @@ function renderFigures(s: Stats | null): void {
       ? s.pullZones.map((z) =>
           h(
             "li",
-            { class: "node", "data-node-id": z.id },
-            h("span", { class: `badge ${z.healthy === false ? "locked" : "free"}` }, z.healthy === false ? "unhealthy" : "healthy"),
+            { class: "node", "data-node-id": z.id, "data-state": nodeState(z).label },
+            h("span", { class: `badge ${nodeState(z).tone}` }, nodeState(z).label),
             " ",
             h("strong", {}, z.name ?? z.id),
             " ",
@@ -270,8 +312,8 @@ function renderFigures(s: Stats | null): void {
               "span",
               { class: "hint" },
               [
-                typeof z.activeViewers === "number" ? `${z.activeViewers} viewers` : "",
-                typeof z.egressBps === "number" ? mbps(z.egressBps) : "",
+                typeof z.activeViewers === "number" ? `${z.activeViewers} viewer${z.activeViewers === 1 ? "" : "s"}` : "",
+                nodeEgress(z),
                 typeof z.cacheHitRatio === "number" ? `hit ratio ${(z.cacheHitRatio * 100).toFixed(0)} %` : "",
               ]
                 .filter(Boolean)
@@ -279,7 +321,7 @@ function renderFigures(s: Stats | null): void {
             ),
           ),
         )
-      : [h("li", { class: "hint" }, "No stadium node serves this event.")]),
+      : [h("li", { class: "hint" }, "No stadium node is provisioned for this event.")]),
   );
 }
 

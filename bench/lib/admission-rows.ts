@@ -24,12 +24,16 @@ export async function admissionThroughputRows(log: (m: string) => void): Promise
     const r = pick(calls);
     if (r) rows.push({ what: `(e) one event's gate object, ${label}: decisions/s`, ours: num(r.perSecond), nginx: "—", ratio: "—" });
   }
+  const heartbeat = pick("report, 50,000 sessions (a node heartbeat) (1 in flight)") ?? gate.rows.find((r) => r.calls.startsWith("report, 50,000"));
+  if (heartbeat) {
+    rows.push({ what: `(e) one event's gate object, a stadium node heartbeat naming 50,000 sessions: ms each`, ours: num(heartbeat.ms / heartbeat.ops, 1), nginx: "—", ratio: "—" });
+  }
   const model = benchAdmissionModel(ARRIVALS_MODEL)[0]!;
   const arrivals = model.rows.find((r) => r.label.startsWith("arrivals"));
   if (arrivals) rows.push({ what: `(e) the admission model alone (no object, no storage), first access requests: decisions/s`, ours: num(arrivals.perSecond), nginx: "—", ratio: "—" });
   const serial = gate.rows.find((r) => r.calls === "admit, fresh arrivals (1 in flight)");
   const notes = [
-    `(e) ${gate.title}; each admit of a fresh arrival writes its session or ticket row. One at a time: ${num(serial?.perSecond)} decisions/s. Model: ${model.title}.`,
+    `(e) ${gate.title}; each admit of a fresh arrival writes its session or ticket row. One at a time: ${num(serial?.perSecond)} decisions/s. Model: ${model.title}. The heartbeat row: ${heartbeat?.ops ?? 0} reports of 50,000 ids (${ARRIVALS_DO / 2} of them live sessions, the rest unknown to the gate) through RPC from a worker beside the object, one at a time.`,
   ];
   return { rows, notes };
 }

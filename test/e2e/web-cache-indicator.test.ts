@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startNode, type RunningStadiumNode } from "../support/stadium-node";
+import { provision, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { launchBrowser } from "../support/browser";
 import { startSeededPlatform, type Platform } from "../support/platform";
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1", STEERING_TTL_SECONDS: "2" } }),
     launchBrowser(),
   ]);
-  node = await startNode(p, "stadium-north", { name: "North stand", port: await freePort() });
+  node = await startNode(p, "stadium-north", { name: "North stand", port: await freePort(), capacityMbps: 1000 });
   page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
 });
 afterAll(async () => {
@@ -58,13 +58,18 @@ it("pings the event's stadium node, shows it reachable and passes its id as cach
   await page.screenshot({ path: "test-results/web-cache-reachable.png", fullPage: true });
 });
 
-it("lists the stadium node as healthy in the operator console", async () => {
+it("lists the event's stadium nodes in the operator console: the running one healthy with its egress against capacity, a provisioned one offline", async () => {
+  await provision(p, "stadium-south", { name: "South stand", eventIds: ["demo"], capacityMbps: 500 });
   const console_ = await browser.newPage({ viewport: { width: 1000, height: 1000 } });
   await console_.addInitScript((token) => sessionStorage.setItem("balancer.operatorToken", token), p.adminToken);
   await console_.goto(`${p.edgeUrl}/operator?pollMs=1000`);
   const row = console_.locator('#nodes li[data-node-id="stadium-north"]');
   await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("North stand");
   expect(await row.locator(".badge").textContent()).toBe("healthy");
+  expect(await row.textContent()).toMatch(/of 1000 Mbit\/s \(\d+ %\)/);
+  const south = console_.locator('#nodes li[data-node-id="stadium-south"]');
+  await expect.poll(() => south.textContent(), { timeout: 10_000 }).toContain("South stand");
+  expect(await south.locator(".badge").textContent()).toBe("offline");
   await console_.screenshot({ path: "test-results/web-cache-operator-nodes.png", fullPage: true });
   await console_.close();
 });
