@@ -6,9 +6,9 @@ import type { Platform } from "./platform";
 export type { RunningStadiumNode };
 
 /** Provisions a node through the operator API (for event `demo` unless told) and starts it on a free port. */
-export async function startNode(p: Platform, id: string, options: { port?: number; name?: string } & Partial<NodeProvisioning> = {}): Promise<RunningStadiumNode> {
+export async function startNode(p: Platform, id: string, options: { port?: number; name?: string; processes?: number } & Partial<NodeProvisioning> = {}): Promise<RunningStadiumNode> {
   const registrationKey = await provisionNode(p.edgeUrl, p.adminToken, id, { name: options.name, eventIds: options.eventIds ?? ["demo"], capacityMbps: options.capacityMbps });
-  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, registrationKey, prebuilt: true });
+  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, registrationKey, prebuilt: true, processes: options.processes });
 }
 
 /** Provisions a node and returns its registration key. */

@@ -11,6 +11,9 @@ export interface StadiumNodeBindings {
   EVENT_IDS: string;
   PLAYBACK_VERIFY_KEYS: string;
   NODE_CACHE_MB: string;
+  /** With several processes on one port (service/cluster.ts): this process's index, and every process's private address. */
+  PEER_INDEX?: string;
+  PEER_URLS?: string;
 }
 
 export interface StadiumNodeConfig {
@@ -21,6 +24,10 @@ export interface StadiumNodeConfig {
   eventIds: string[];
   verifyKeys: VerifyKey[];
   cacheBytes: number;
+  /** This process's index among `peers` (0 when alone). */
+  peerIndex: number;
+  /** Each process's private base URL, by index; empty for a node of one process. */
+  peers: string[];
 }
 
 const configs = new WeakMap<object, StadiumNodeConfig>();
@@ -36,7 +43,10 @@ export function nodeConfig(env: StadiumNodeBindings): StadiumNodeConfig {
     eventIds: z.array(IdSchema).min(1).parse(JSON.parse(env.EVENT_IDS)),
     verifyKeys: parseVerifyKeys(env.PLAYBACK_VERIFY_KEYS),
     cacheBytes: z.coerce.number().int().min(16).max(64 * 1024).parse(env.NODE_CACHE_MB) * 1024 * 1024,
+    peerIndex: z.coerce.number().int().min(0).parse(env.PEER_INDEX ?? "0"),
+    peers: z.array(z.url({ protocol: /^http$/ })).parse(JSON.parse(env.PEER_URLS ?? "[]")),
   };
+  if (cfg.peers.length > 0 && cfg.peerIndex >= cfg.peers.length) throw new Error("PEER_INDEX is not an index of PEER_URLS");
   if (cfg.verifyKeys.length === 0) throw new Error("PLAYBACK_VERIFY_KEYS is empty: register the node first (workers/stadium-node/service/main.ts does)");
   configs.set(env, cfg);
   return cfg;

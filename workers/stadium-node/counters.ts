@@ -21,6 +21,8 @@ export interface NodeStats {
   distinctSegments: number;
   maxFetchesPerSegment: number;
   playlistUpstreamFetches: number;
+  /** Misses asked of the owner process, not of the platform (a node of several processes). */
+  peerFetches: number;
   storedBytes: number;
   /** When this snapshot was taken: the `since` of the next one. */
   at: number;
@@ -39,6 +41,7 @@ export class NodeCounters {
   private misses = 0;
   private segmentUpstream = 0;
   private playlistUpstream = 0;
+  private peerFetches = 0;
 
   viewer(sessionId: string, eventId: string, now: number): void {
     if (this.viewers.size > 200_000) this.prune(now);
@@ -57,6 +60,11 @@ export class NodeCounters {
     this.segmentUpstream++;
     if (this.segmentFetches.size >= MAX_TRACKED_KEYS) this.segmentFetches.clear();
     this.segmentFetches.set(key, (this.segmentFetches.get(key) ?? 0) + 1);
+  }
+
+  /** A miss this process asked the key's owner process for (a node of several processes). */
+  peerFetch(): void {
+    this.peerFetches++;
   }
 
   served(playlist: boolean, hit: boolean, bytes: number): void {
@@ -99,6 +107,7 @@ export class NodeCounters {
       distinctSegments: this.segmentFetches.size,
       maxFetchesPerSegment: max,
       playlistUpstreamFetches: this.playlistUpstream,
+      peerFetches: this.peerFetches,
       storedBytes,
       at: now,
       sessionsByEvent,

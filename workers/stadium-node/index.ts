@@ -13,6 +13,7 @@ import { BANDWIDTH_HEADER, NODE_HEADER } from "../shared/playback/node-header";
 import { nodeConfig, type StadiumNodeBindings, type StadiumNodeConfig } from "./config";
 import { NodeCounters } from "./counters";
 import { EndedSessions } from "../shared/playback/ended-sessions";
+import { isPeerRequest, ownerOf, PEER_HEADER } from "./peers";
 import { answerAfterBody } from "../shared/unread-body";
 
 type NodeEnv = { Bindings: StadiumNodeBindings; Variables: { config: StadiumNodeConfig } };
@@ -89,29 +90,52 @@ const nodePlayback: PlaybackTier<StadiumNodeBindings> = {
   route(req) {
     const cfg = nodeConfig(req.env);
     const { claims, playlist } = req;
-    counters.viewer(claims.s, claims.e, req.now);
+    // Another process of this node asking the owner: not a viewer, and its bytes are not egress.
+    const peer = cfg.peers.length > 0 && isPeerRequest(req.request, cfg.statsKey);
+    if (!peer) counters.viewer(claims.s, claims.e, req.now);
     // Not per token: every viewer of the channel shares one copy (a capped ladder is its own multivariant).
     const cacheKey = playbackCacheKey(claims, req.key);
+    const path = `/play/${req.token}/${req.key}`;
     return {
       cacheKey,
-      load: () => {
+      load: async () => {
+        const owner = cfg.peers.length > 1 ? ownerOf(cacheKey, cfg.peers.length) : cfg.peerIndex;
+        if (owner !== cfg.peerIndex && !peer) {
+          counters.peerFetch();
+          const url = `${cfg.peers[owner]}${path}`;
+          try {
+            return await answerOf(await fetch(url, { headers: { [PEER_HEADER]: cfg.statsKey, [NODE_HEADER]: cfg.id } }), url, playlist);
+          } catch (err) {
+            // The owner process is gone (restarting): the platform directly, rather than fail the viewer.
+            console.warn(`process ${owner} of this node unreachable for ${keyOf(url)}: ${String(err)}`);
+          }
+        }
         counters.upstream(cacheKey, playlist);
-        return load(`${cfg.platformUrl}/play/${req.token}/${req.key}`, cfg.id, playlist);
+        return load(`${cfg.platformUrl}${path}`, cfg.id, playlist);
       },
     };
   },
-  record: (req, read, bytes) => counters.served(req.playlist, read.hit, bytes),
+  record: (req, read, bytes) => {
+    const cfg = nodeConfig(req.env);
+    if (cfg.peers.length > 0 && isPeerRequest(req.request, cfg.statsKey)) return;
+    counters.served(req.playlist, read.hit, bytes);
+  },
 };
 
 /** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */
 async function load(url: string, nodeId: string, playlist: boolean): Promise<UpstreamResult> {
   let res: Response;
   try {
-    res = await fetchOnceMore(url, nodeId);
+    res = await fetchOnceMore(url, { [NODE_HEADER]: nodeId });
   } catch (err) {
     console.warn(`upstream fetch failed twice for ${keyOf(url)}: ${String(err)}`);
     return { ok: false, failure: { code: "origin_error", detail: `platform unreachable: ${String(err)}` }, ttlMs: 500 };
   }
+  return answerOf(res, url, playlist);
+}
+
+/** An upstream answer (the platform's, or the owner process's, which has the same form) as what the cache keeps. */
+async function answerOf(res: Response, url: string, playlist: boolean): Promise<UpstreamResult> {
   if (!res.ok || !res.body) {
     const detail = await res.text().catch(() => "");
     if (res.status >= 500) console.warn(`upstream answered ${res.status} for ${keyOf(url)}: ${detail.slice(0, 300)}`);
@@ -132,12 +156,12 @@ async function load(url: string, nodeId: string, playlist: boolean): Promise<Ups
  * kept-alive connection the other side closed just as the request went out). Only network errors are
  * retried, never an answer: the GET is idempotent, and one viewer's segment should not fail for it.
  */
-async function fetchOnceMore(url: string, nodeId: string): Promise<Response> {
+async function fetchOnceMore(url: string, headers: Record<string, string>): Promise<Response> {
   try {
-    return await fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+    return await fetch(url, { headers });
   } catch (err) {
     console.warn(`upstream fetch failed for ${keyOf(url)}, sending it again: ${String(err)}`);
-    return fetch(url, { headers: { [NODE_HEADER]: nodeId } });
+    return fetch(url, { headers });
   }
 }
 

@@ -1,12 +1,14 @@
 // The stadium node's service process: registers the node with the platform, runs the node worker on workerd (a
-// socket straight into the worker, through Miniflare's API), heartbeats what it served, and deregisters on stop.
+// socket straight into the worker, through Miniflare's API; or several workerd processes on one port, cluster.ts),
+// heartbeats what it served (every process's counters together), and goes offline on stop.
 // Used by `npm run stadium-node` (main.ts), `npm start` and the tests.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { buildWorker } from "../../../scripts/lib/build";
 import { readNodeState, writeNodeState } from "./state-file";
+import { startNodeProcesses } from "./cluster";
 import type { NodeStats } from "../counters";
-import { runWorker, type RunningWorker } from "../../../scripts/lib/platform";
+import { runWorker } from "../../../scripts/lib/platform";
 
 export interface StadiumNodeOptions {
   /** The platform's edge URL, e.g. https://balancer.example or http://127.0.0.1:8787. */
@@ -25,6 +27,11 @@ export interface StadiumNodeOptions {
   stateFile?: string;
   /** What the node's uplink carries; the operator's provisioned figure bounds it. */
   capacityMbps?: number;
+  /**
+   * workerd processes sharing the port (service/cluster.ts): 1 runs one through Miniflare's API, as the tests
+   * do; the CLI defaults to one per core.
+   */
+  processes?: number;
   verbose?: boolean;
   /** Reuse an existing bundle (tests build once). */
   prebuilt?: boolean;
@@ -36,7 +43,10 @@ export interface RunningStadiumNode {
   id: string;
   nodeKey: string;
   incarnation: string;
-  worker: RunningWorker;
+  /** The node's workerd: one process through Miniflare, or several sharing the port. */
+  worker: { url: string; stop(): Promise<void> };
+  /** Each process's own address (loopback; with one process, the node's URL). */
+  processUrls: string[];
   /** The node's counters, read the way the heartbeat reads them (with the sessions seen since `since`). */
   stats(since?: number): Promise<NodeStats>;
   /** Deregisters (unless `deregister: false`, as if the box lost power) and stops the worker. */
@@ -79,27 +89,37 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
   // Local only: lets the launcher read the node's counters; never leaves this machine.
   const statsKey = randomBytes(24).toString("base64url");
   log(`registered ${o.id} "${reg.name}" for ${eventIds.join(", ")} (incarnation ${reg.incarnation}); heartbeat every ${reg.heartbeatIntervalSeconds} s`);
-  const worker = await runWorker(buildWorker("stadium-node", o.prebuilt ?? process.env.BALANCER_PREBUILT === "1"), {
-    port,
-    host,
-    persistTo: false,
-    verbose: o.verbose,
+  const build = buildWorker("stadium-node", o.prebuilt ?? process.env.BALANCER_PREBUILT === "1");
+  const bindings = {
+    NODE_ID: o.id,
+    STATS_KEY: statsKey,
+    PLATFORM_URL: platformUrl,
+    EVENT_IDS: JSON.stringify(eventIds),
+    PLAYBACK_VERIFY_KEYS: JSON.stringify(reg.verifyKeys),
+  };
+  const processes = Math.max(1, Math.floor(o.processes ?? 1));
+  let worker: { url: string; stop(): Promise<void> };
+  /** Where the launcher's own routes (/_node/*) are answered: each process. */
+  let controlUrls: string[];
+  if (processes > 1) {
+    const cluster = await startNodeProcesses({ build, processes, host, port, bindings, log });
+    worker = cluster;
+    controlUrls = cluster.peerUrls;
+  } else {
     // Viewers reach the node's worker straight, not through Miniflare's entry worker (twice the hit throughput).
-    direct: true,
-    bindings: {
-      NODE_ID: o.id,
-      STATS_KEY: statsKey,
-      PLATFORM_URL: platformUrl,
-      EVENT_IDS: JSON.stringify(eventIds),
-      PLAYBACK_VERIFY_KEYS: JSON.stringify(reg.verifyKeys),
-    },
-  });
+    worker = await runWorker(build, { port, host, persistTo: false, verbose: o.verbose, direct: true, bindings });
+    controlUrls = [worker.url];
+  }
+  const control = (path: string, init: RequestInit = {}) =>
+    Promise.all(
+      controlUrls.map((url) => fetch(`${url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${statsKey}` } })),
+    );
 
   const stats = async (since?: number): Promise<NodeStats> => {
     const query = since === undefined ? "" : `?since=${since}`;
-    const res = await fetch(`${worker.url}/_node/stats${query}`, { headers: { authorization: `Bearer ${statsKey}` } });
-    if (!res.ok) throw new Error(`node stats: ${res.status}`);
-    return (await res.json()) as NodeStats;
+    const answers = await control(`/_node/stats${query}`);
+    for (const res of answers) if (!res.ok) throw new Error(`node stats: ${res.status}`);
+    return mergeStats((await Promise.all(answers.map((r) => r.json()))) as NodeStats[]);
   };
 
   let reportedBytes = 0;
@@ -128,25 +148,17 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       // The operator changed the node's events: the worker serves the new list from its next request.
       const provisioned = Array.isArray(answer.eventIds) ? answer.eventIds.filter((e): e is string => typeof e === "string") : null;
       if (provisioned && provisioned.length > 0 && provisioned.join(",") !== eventIds.join(",")) {
-        const told = await fetch(`${worker.url}/_node/events`, {
-          method: "PUT",
-          headers: { authorization: `Bearer ${statsKey}`, "content-type": "application/json" },
-          body: JSON.stringify({ eventIds: provisioned }),
-        });
-        await told.body?.cancel();
-        if (told.status === 204) {
+        const told = await control("/_node/events", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ eventIds: provisioned }) });
+        for (const r of told) await r.body?.cancel();
+        if (told.every((r) => r.status === 204)) {
           log(`events now ${provisioned.join(", ")}`);
           eventIds = provisioned;
         }
       }
       const ended = Array.isArray(answer.endedSessionIds) ? answer.endedSessionIds.filter((id) => typeof id === "string") : [];
       if (ended.length > 0) {
-        const told = await fetch(`${worker.url}/_node/ended`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${statsKey}`, "content-type": "application/json" },
-          body: JSON.stringify({ sessionIds: ended }),
-        });
-        await told.body?.cancel();
+        const told = await control("/_node/ended", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionIds: ended }) });
+        for (const r of told) await r.body?.cancel();
       }
     } else await res.body?.cancel();
     // The node went offline on the platform (the operator's DELETE /pull-zones/{id}): announce it again. A
@@ -182,6 +194,7 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       return reg.incarnation;
     },
     worker,
+    processUrls: controlUrls,
     stats,
     async stop(options = {}) {
       stopped = true;
@@ -193,6 +206,42 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       }
       await worker.stop();
     },
+  };
+}
+
+/**
+ * One view of several processes' counters: sums, the hit ratio from the sums, the sessions of all. A viewer
+ * whose connections reached two processes is one session: with several processes the active viewers are
+ * those named since the last heartbeat.
+ */
+export function mergeStats(all: NodeStats[]): NodeStats {
+  if (all.length === 1) return all[0]!;
+  const sum = (f: (s: NodeStats) => number) => all.reduce((n, s) => n + f(s), 0);
+  const byEvent = new Map<string, Set<string>>();
+  for (const s of all) for (const [e, ids] of Object.entries(s.sessionsByEvent)) for (const id of ids) (byEvent.get(e) ?? byEvent.set(e, new Set()).get(e)!).add(id);
+  const sessionsByEvent = Object.fromEntries([...byEvent].map(([e, ids]) => [e, [...ids]]));
+  const segs = sum((s) => s.hits + s.misses);
+  const upstream = sum((s) => s.segmentUpstreamFetches);
+  const named = [...byEvent.values()].reduce((n, ids) => n + ids.size, 0);
+  return {
+    activeViewers: named > 0 ? named : Math.max(...all.map((s) => s.activeViewers)),
+    bytesServed: sum((s) => s.bytesServed),
+    requests: sum((s) => s.requests),
+    segmentRequests: sum((s) => s.segmentRequests),
+    playlistRequests: sum((s) => s.playlistRequests),
+    hits: sum((s) => s.hits),
+    misses: sum((s) => s.misses),
+    cacheHitRatio: segs > 0 ? (segs - upstream) / segs : null,
+    segmentUpstreamFetches: upstream,
+    distinctSegments: Math.max(...all.map((s) => s.distinctSegments)),
+    // Each process counts only its own fetches, and only the owner fetches a key from the platform.
+    maxFetchesPerSegment: Math.max(...all.map((s) => s.maxFetchesPerSegment)),
+    playlistUpstreamFetches: sum((s) => s.playlistUpstreamFetches),
+    peerFetches: sum((s) => s.peerFetches),
+    storedBytes: sum((s) => s.storedBytes),
+    // The earliest clock: the next heartbeat names again rather than misses a session.
+    at: Math.min(...all.map((s) => s.at)),
+    sessionsByEvent,
   };
 }
 

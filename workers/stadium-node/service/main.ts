@@ -1,13 +1,14 @@
 // `npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>]
-// [--capacity-mbps <n>] [--base-url <url>] [--host <ip>]`: the one command a stadium runs (docs/stadium-nodes.md).
+// [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>]`: the one command a stadium runs (docs/stadium-nodes.md).
 // Registers with the platform, serves viewers, heartbeats, deregisters on SIGINT/SIGTERM.
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startStadiumNode } from "./launcher";
 import { ROOT } from "../../../scripts/lib/dev-vars";
 
 const USAGE =
-  "usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>] [--capacity-mbps <n>] [--base-url <url>] [--host <ip>]";
+  "usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>] [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>]";
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     "registration-key": { type: "string" },
     "state-file": { type: "string" },
     "capacity-mbps": { type: "string" },
+    workers: { type: "string" },
     "base-url": { type: "string" },
     host: { type: "string" },
     verbose: { type: "boolean" },
@@ -36,6 +38,13 @@ if (capacity !== undefined && !(capacity > 0)) {
   process.exit(2);
 }
 
+// One workerd process per core by default, all on the one port (service/cluster.ts).
+const workers = values.workers !== undefined ? Number(values.workers) : availableParallelism();
+if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+  console.error("--workers must be a whole number from 1 to 256");
+  process.exit(2);
+}
+
 const node = await startStadiumNode({
   platformUrl: values.platform,
   id: values.id,
@@ -45,6 +54,7 @@ const node = await startStadiumNode({
   registrationKey,
   stateFile,
   capacityMbps: capacity,
+  processes: workers,
   verbose: values.verbose,
   log: (line) => console.log(`[stadium-node ${values.id}] ${line}`),
 }).catch((err: unknown) => {
