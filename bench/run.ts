@@ -3,6 +3,7 @@
 // to bench/results/latest.md. Everything listens on 127.0.0.1 and is stopped at the end, on errors
 // and on Ctrl-C.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ROOT, startPlatform, type Platform } from "../scripts/lib/platform";
 import { seedDemo } from "../scripts/lib/seed";
@@ -40,6 +41,8 @@ const SIZES = [
   { label: "200 KB", bytes: 204_800, channel: "bench-200kb" },
 ] as const;
 const LONG_SEGMENTS = 2_000;
+/** Processes of the multi-process stadium node: one per core, as `npm run stadium-node` defaults to. */
+const CORES = availableParallelism();
 /** Seconds the steady viewers of row (f) play, in 10 s lease periods. */
 const GATE_SECONDS = Number(process.env.BENCH_GATE_SECONDS ?? 30);
 /** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
@@ -137,6 +140,11 @@ async function main(): Promise<void> {
     ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node", { eventIds: ["demo"] }) })
     : null;
   if (node) onCleanup("stadium node", () => node.stop());
+  // The same node on every core: one workerd process per core on one port (service/cluster.ts).
+  const nodeCores = ROWS.has("a") || ROWS.has("c")
+    ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node-cores", port: 0, processes: CORES, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node-cores", { eventIds: ["demo"] }) })
+    : null;
+  if (nodeCores) onCleanup("stadium node on every core", () => nodeCores.stop());
   log(`edge ${p.edgeUrl} (${EDGE_SERVING}), origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}${node ? `, stadium node ${node.url}` : ""}`);
 
   const rows: Row[] = [];
@@ -153,19 +161,32 @@ async function main(): Promise<void> {
     await warmHit(edgeUrl, "x-cache", size.bytes);
     const nodeUrl = node ? node.url + edgeUrl.slice(p.edgeUrl.length) : null;
     if (nodeUrl) await warmHit(nodeUrl, "x-cache", size.bytes);
+    const coresUrl = nodeCores ? nodeCores.url + edgeUrl.slice(p.edgeUrl.length) : null;
+    // Each process keeps its own copy: warm every one of them on its own port.
+    if (nodeCores) for (const u of nodeCores.processUrls) await warmHit(u + edgeUrl.slice(p.edgeUrl.length), "x-cache", size.bytes);
     const bareUrl = `${bare.url}/${size.bytes}`;
     await warmHit(bareUrl, "x-cache", size.bytes);
     const nginxUrl = nginx ? `${nginx.url}/synthetic/${size.bytes}/seg-${freshMsn()}.bin` : null;
     if (nginxUrl) await warmHit(nginxUrl, "x-cache-status", size.bytes);
 
     log(`(a) ${size.label} segment hits: edge, stadium node, nginx and bare worker, ${ROUNDS} interleaved rounds…`);
-    const { results: r, rounds } = await interleaved(load, { edge: edgeUrl, ...(nodeUrl ? { node: nodeUrl } : {}), bare: bareUrl, ...(nginxUrl ? { nginx: nginxUrl } : {}) });
+    const { results: r, rounds } = await interleaved(load, {
+      edge: edgeUrl,
+      ...(nodeUrl ? { node: nodeUrl } : {}),
+      ...(coresUrl ? { cores: coresUrl } : {}),
+      bare: bareUrl,
+      ...(nginxUrl ? { nginx: nginxUrl } : {}),
+    });
     notes.push(`(a) ${size.label} req/s per round: ${rounds}.`);
     await assertHit(edgeUrl, "x-cache");
     if (nginxUrl) await assertHit(nginxUrl, "x-cache-status");
 
     throughputRows(`(a) ${size.label} segment, cache hit, ${CONNECTIONS} conns`, r.edge!, r.nginx ?? null);
     if (r.node) throughputRows(`(a) ${size.label} segment, cache hit on a stadium node, ${CONNECTIONS} conns`, r.node, r.nginx ?? null);
+    if (r.cores) {
+      throughputRows(`(a) ${size.label} segment, cache hit on a stadium node of ${CORES} processes (one per core), ${CONNECTIONS} conns`, r.cores, r.nginx ?? null);
+      if (r.node) rows.push({ what: `(a) ${size.label}: the node of ${CORES} processes ÷ the node of one, req/s`, ours: "—", nginx: "—", ratio: ratio(r.cores.reqPerSec, r.node.reqPerSec) });
+    }
     throughputRows(`baseline: bare worker returning ${size.label} from isolate memory`, r.bare!, r.nginx ?? null, false);
     notes.push(
       `At ${size.label} the edge's full hit path reaches ${(r.edge!.reqPerSec / r.bare!.reqPerSec).toFixed(2)}× of the bare worker's req/s` +
@@ -231,6 +252,14 @@ async function main(): Promise<void> {
       const failures = rs.reduce((n, r) => n + r.result.failures, 0);
       return { ...middle, fetches: Math.max(...rs.map((r) => r.fetches)), result: { ...middle.result, failures } };
     };
+    if (nodeCores) {
+      // The crowd through a node of several processes: its connections land on every process, and the
+      // key's owner alone fetches it from the platform.
+      const m = freshMsn();
+      const cores = await run(`stadium node of ${CORES} processes`, nodeCores.url + `${base}seg-${m}.bin`.slice(p.edgeUrl.length), `/synthetic/${size.bytes}/seg-${m}.bin`);
+      const failed = cores.result.failures > 0 ? ` (${cores.result.failures} failed!)` : "";
+      rows.push({ what: `(c) ${CROWD} clients, one new ${size.label} segment through a stadium node of ${CORES} processes: origin fetches`, ours: num(cores.fetches) + failed, nginx: "—", ratio: "—" });
+    }
     const ours = pick(runs.edge)!;
     const theirs = pick(runs.nginx);
     notes.push(
