@@ -1,6 +1,7 @@
 // The catalog in KV: events, channels and products, with a short isolate-local read cache for the hot path.
 import type { z } from "@hono/zod-openapi";
 import { ChannelSchema, EventSchema, ProductSchema, type CatalogEvent, type Channel, type Product } from "./schemas";
+import { unexpectedFailure } from "../../shared/errors";
 
 /** KV key layout of the CATALOG namespace (documented in the README). */
 export const catalogKeys = {
@@ -16,6 +17,8 @@ export const catalogKeys = {
 
 // How long an edge isolate trusts its copy of a catalog record. Operator changes reach viewers within this.
 const LOCAL_TTL_MS = 5_000;
+/** When KV fails for a passing reason, the isolate's last good copy serves, however old (a live event goes on). */
+const STALE_MAX_ENTRIES = 10_000;
 
 async function readJson<S extends z.ZodType>(kv: KVNamespace, key: string, schema: S): Promise<z.infer<S> | null> {
   const raw = await kv.get(key, "json");
@@ -43,12 +46,26 @@ export class CatalogStore {
 
   constructor(private readonly kv: KVNamespace) {}
 
+  /**
+   * A record or list, fresh for LOCAL_TTL_MS; then read again. If that read fails for a passing reason (KV
+   * briefly down), the last good copy serves and the failure is logged; with none, the failure goes on to
+   * the error handler (503 with Retry-After).
+   */
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.local.get(key);
     if (hit && now - hit.at < LOCAL_TTL_MS) return hit.value as T;
-    const value = await load();
-    if (this.local.size > 10_000) this.local.clear();
+    let value: T;
+    try {
+      value = await load();
+    } catch (err) {
+      if (hit && unexpectedFailure(err).code === "unavailable") {
+        console.warn(`catalog: KV unavailable, serving the copy of ${key} read ${Math.round((now - hit.at) / 1000)} s ago`, String(err));
+        return hit.value as T;
+      }
+      throw err;
+    }
+    if (this.local.size >= STALE_MAX_ENTRIES) this.local.clear();
     this.local.set(key, { value, at: now });
     return value;
   }
@@ -68,31 +85,38 @@ export class CatalogStore {
   }
 
   listEvents(): Promise<CatalogEvent[]> {
-    return listJson(this.kv, catalogKeys.eventPrefix, EventSchema);
+    return this.cached(`list:${catalogKeys.eventPrefix}`, () => listJson(this.kv, catalogKeys.eventPrefix, EventSchema));
   }
 
   listChannels(eventId: string): Promise<Channel[]> {
-    return listJson(this.kv, catalogKeys.channelPrefix(eventId), ChannelSchema);
+    const prefix = catalogKeys.channelPrefix(eventId);
+    return this.cached(`list:${prefix}`, () => listJson(this.kv, prefix, ChannelSchema));
   }
 
   listProducts(): Promise<Product[]> {
-    return listJson(this.kv, catalogKeys.productPrefix, ProductSchema);
+    return this.cached(`list:${catalogKeys.productPrefix}`, () => listJson(this.kv, catalogKeys.productPrefix, ProductSchema));
   }
 
   async putEvent(event: CatalogEvent): Promise<void> {
     await this.kv.put(catalogKeys.event(event.id), JSON.stringify(event));
-    this.local.delete(catalogKeys.event(event.id));
+    this.forget(catalogKeys.event(event.id), catalogKeys.eventPrefix);
   }
 
   async putChannel(channel: Channel): Promise<void> {
     const key = catalogKeys.channel(channel.eventId, channel.id);
     await this.kv.put(key, JSON.stringify(channel));
-    this.local.delete(key);
+    this.forget(key, catalogKeys.channelPrefix(channel.eventId));
   }
 
   async putProduct(product: Product): Promise<void> {
     await this.kv.put(catalogKeys.product(product.id), JSON.stringify(product));
-    this.local.delete(catalogKeys.product(product.id));
+    this.forget(catalogKeys.product(product.id), catalogKeys.productPrefix);
+  }
+
+  /** This isolate's writer sees its own write at once: the record and its list are read again. */
+  private forget(key: string, listPrefix: string): void {
+    this.local.delete(key);
+    this.local.delete(`list:${listPrefix}`);
   }
 }
 
