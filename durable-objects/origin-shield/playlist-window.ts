@@ -168,8 +168,9 @@ export class PlaylistWindow {
    * a 360p playlist reporting on 1080p must not open 1080p to a viewer capped at 360p.
    */
   private list(emitted: string, key: string, info: PlaylistInfo): void {
-    // Only the channel's own ladder is capped: an interstitial's multivariant (an ad) plays whole.
-    const ladder = info.kind === "multivariant" && key === MULTIVARIANT_KEY;
+    // Only the channel's own ladder is capped: an interstitial's multivariant (an ad) plays whole. The entry
+    // asked with LL-HLS parameters is the channel's own ladder too: it must not open the top to a capped viewer.
+    const ladder = info.kind === "multivariant" && listingKey(key) === MULTIVARIANT_KEY;
     const own = info.kind === "media" ? this.bandwidth(key) : 0;
     for (const e of listedEntries(emitted, key)) {
       const known = this.listed.get(e.key);

@@ -175,6 +175,8 @@ describe("the quality cap", () => {
     const base = (grant: AccessBody) => p.edgeUrl + grant.playbackUrl!.replace(/index\.m3u8$/, "");
     // The keys are real: a viewer of an uncapped event on the same origin opens them...
     for (const key of [top, topSegment]) expect((await fetch(base(open.body) + key)).status, key).toBe(200);
+    // The entry asked as an LL-HLS blocking reload is the same ladder: it must not open the top either.
+    expect((await fetch(base(capped.body) + "index.m3u8?_HLS_msn=1")).status).toBe(200);
     // ...a capped one is refused them, on the first request (a miss) and on the next (from the edge's cache),
     // and still plays the rendition that fits.
     for (const key of [top, topSegment, top, topSegment]) {

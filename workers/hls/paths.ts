@@ -149,6 +149,14 @@ export type Refusal = "scheme" | "userinfo" | "host" | "path";
 /** A key, or why there is none (`detail` is the host for a "host" refusal, else a phrase). */
 export type KeyResult = { readonly key: string } | { readonly refusal: Refusal; readonly detail: string };
 
+/** What `bare` adds to the origin's entry URL as query parameters, or null when it is not the entry with a query. */
+function entryQueryOf(bare: string, c: CompiledOrigin): string | null {
+  const sep = c.originHref.includes("?") ? "&" : "?";
+  if (!bare.startsWith(c.originHref + sep)) return null;
+  const query = bare.slice(c.originHref.length + 1);
+  return query === "" ? null : query;
+}
+
 /** toPlayKey with the reason for a refusal; rewrite.ts uses it to word its errors. */
 export function mapUrl(abs: URL, c: CompiledOrigin): KeyResult {
   if (abs.protocol !== "http:" && abs.protocol !== "https:") {
@@ -158,6 +166,9 @@ export function mapUrl(abs: URL, c: CompiledOrigin): KeyResult {
   if (!hostAllowed(abs, c)) return { refusal: "host", detail: abs.host };
   const bare = stripFragment(abs.href);
   if (bare === c.originHref) return { key: MULTIVARIANT_KEY };
+  // The entry with a query added (an LL-HLS blocking reload of a channel whose entry is a media playlist).
+  const entryQuery = entryQueryOf(bare, c);
+  if (entryQuery !== null) return { key: `${MULTIVARIANT_KEY}?${entryQuery}` };
   const authority = `${abs.protocol}//${abs.host}`;
   // With no userinfo, the serialisation is authority + path + query (+ fragment).
   const pathAndQuery = bare.slice(authority.length);
@@ -237,7 +248,7 @@ function keySyntaxError(key: string): string | null {
     }
     return null;
   }
-  if (key !== MULTIVARIANT_KEY && isReservedFirstSegment(key)) return "reserved name";
+  if (key !== MULTIVARIANT_KEY && !key.startsWith(`${MULTIVARIANT_KEY}?`) && isReservedFirstSegment(key)) return "reserved name";
   return null;
 }
 
@@ -253,6 +264,11 @@ export function fromPlayKey(key: string, origin: ChannelOrigin): URL {
   const bad = keySyntaxError(key);
   if (bad !== null) throw new PlayKeyError(bad);
   if (key === MULTIVARIANT_KEY) return new URL(c.originHref);
+  if (key.startsWith(`${MULTIVARIANT_KEY}?`)) {
+    const query = key.slice(MULTIVARIANT_KEY.length + 1);
+    if (query === "") throw new PlayKeyError("empty query");
+    return new URL(c.originHref + (c.originHref.includes("?") ? "&" : "?") + query);
+  }
   let text: string;
   if (key.startsWith(EXT_PREFIX)) {
     const schemeEnd = key.indexOf("/", EXT_PREFIX.length);

@@ -25,7 +25,7 @@ describe("toPlayKey", () => {
     ["https://origin.example/live/ch/seg-1.ts?", "seg-1.ts?"],
     ["https://origin.example/live/ch/a%20b.ts", "a%20b.ts"],
     ["https://origin.example/live/ch/a:b/seg.ts", "a:b/seg.ts"],
-    ["https://origin.example/live/ch/index.m3u8?x=1", "_ext/https/origin.example/live/ch/index.m3u8?x=1"],
+    ["https://origin.example/live/ch/index.m3u8?x=1", "index.m3u8?x=1"],
     ["https://origin.example/live/ch/steering.json", "_ext/https/origin.example/live/ch/steering.json"],
     ["https://origin.example/live/ch/_ext/https/evil.example/x", "_ext/https/origin.example/live/ch/_ext/https/evil.example/x"],
     ["https://origin.example/live/ch/", "_ext/https/origin.example/live/ch/"],
@@ -91,8 +91,19 @@ describe("fromPlayKey", () => {
     ["_ext/https/cdn.example/seg.ts", "https://cdn.example/seg.ts"],
     ["_ext/http/origin.example/live/x/seg.ts", "http://origin.example/live/x/seg.ts"],
     ["_ext/https/cdn.example/", "https://cdn.example/"],
+    // The entry with a query: a blocking reload of a channel whose entry is itself a media playlist.
+    ["index.m3u8?_HLS_msn=12&_HLS_part=3", "https://origin.example/live/ch/index.m3u8?_HLS_msn=12&_HLS_part=3"],
   ])("reads %s as %s", (k, url) => {
     expect(fromPlayKey(k, ORIGIN).href).toBe(url);
+  });
+
+  it("names the entry with a query whatever its file name, after the entry's own query, and back", () => {
+    const single: ChannelOrigin = { originUrl: "https://origin.example/live/ch/720p/playlist.m3u8?token=abc", allowedHosts: [] };
+    const url = fromPlayKey("index.m3u8?_HLS_msn=12", single);
+    expect(url.href).toBe("https://origin.example/live/ch/720p/playlist.m3u8?token=abc&_HLS_msn=12");
+    expect(toPlayKey(url, single)).toBe("index.m3u8?_HLS_msn=12");
+    expect(toPlayKey(new URL("https://origin.example/live/ch/720p/playlist.m3u8?token=abc"), single)).toBe("index.m3u8");
+    expect(() => fromPlayKey("index.m3u8?", single)).toThrow(PlayKeyError);
   });
 
   // Every trick we could think of; each must be refused, never mapped to some URL.
@@ -130,7 +141,7 @@ describe("fromPlayKey", () => {
     ["an empty key", ""],
     ["an over-long key", `${"a/".repeat(1100)}x.ts`],
     ["a reserved steering name", "steering.json"],
-    ["the multivariant key with a query", "index.m3u8?x=1"],
+    ["the multivariant key with an empty query", "index.m3u8?"],
     ["the multivariant key as a directory", "index.m3u8/x.ts"],
     ["a reserved underscore name", "_private/x.ts"],
     ["_ext with ftp", "_ext/ftp/cdn.example/x.ts"],
