@@ -5,10 +5,29 @@ import type { Platform } from "./platform";
 
 export type { RunningStadiumNode };
 
+export interface NodeOptions extends Partial<NodeProvisioning> {
+  port?: number;
+  name?: string;
+  processes?: number;
+  /** PEM files: the node serves HTTPS only (test/support/tls.ts makes them). */
+  tls?: { certFile: string; keyFile: string };
+  baseUrl?: string;
+}
+
 /** Provisions a node through the operator API (for event `demo` unless told) and starts it on a free port. */
-export async function startNode(p: Platform, id: string, options: { port?: number; name?: string; processes?: number } & Partial<NodeProvisioning> = {}): Promise<RunningStadiumNode> {
+export async function startNode(p: Platform, id: string, options: NodeOptions = {}): Promise<RunningStadiumNode> {
   const registrationKey = await provisionNode(p.edgeUrl, p.adminToken, id, { name: options.name, eventIds: options.eventIds ?? ["demo"], capacityMbps: options.capacityMbps });
-  return startStadiumNode({ platformUrl: p.edgeUrl, id, port: options.port ?? 0, registrationKey, prebuilt: true, processes: options.processes });
+  return startStadiumNode({
+    platformUrl: p.edgeUrl,
+    id,
+    port: options.port ?? 0,
+    registrationKey,
+    prebuilt: true,
+    processes: options.processes,
+    baseUrl: options.baseUrl,
+    tlsCertFile: options.tls?.certFile,
+    tlsKeyFile: options.tls?.keyFile,
+  });
 }
 
 /** Provisions a node and returns its registration key. */

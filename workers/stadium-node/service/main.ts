@@ -1,5 +1,6 @@
 // `npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>]
-// [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>]`: the one command a stadium runs (docs/stadium-nodes.md).
+// [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>] [--cert <file> --key <file>]`: the one command a
+// stadium runs (docs/stadium-nodes.md).
 // Registers with the platform, serves viewers, heartbeats, deregisters on SIGINT/SIGTERM.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { startStadiumNode } from "./launcher";
 import { ROOT } from "../../../scripts/lib/dev-vars";
 
 const USAGE =
-  "usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>] [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>]";
+  "usage: npm run stadium-node -- --platform <url> --id <id> --port <port> [--registration-key <key>] [--state-file <path>] [--capacity-mbps <n>] [--workers <n>] [--base-url <url>] [--host <ip>] [--cert <file> --key <file>]";
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,8 @@ const { values } = parseArgs({
     workers: { type: "string" },
     "base-url": { type: "string" },
     host: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
     verbose: { type: "boolean" },
   },
 });
@@ -38,6 +41,15 @@ if (capacity !== undefined && !(capacity > 0)) {
   process.exit(2);
 }
 
+// HTTPS: the certificate chain and its private key (PEM files), from the flags or the environment (the service's
+// node.env). Both or neither.
+const tlsCertFile = values.cert ?? (process.env.BALANCER_NODE_CERT || undefined);
+const tlsKeyFile = values.key ?? (process.env.BALANCER_NODE_KEY || undefined);
+if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile)) {
+  console.error("HTTPS needs both --cert and --key (or BALANCER_NODE_CERT and BALANCER_NODE_KEY)");
+  process.exit(2);
+}
+
 // One workerd process per core by default, all on the one port (service/cluster.ts).
 const workers = values.workers !== undefined ? Number(values.workers) : availableParallelism();
 if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
@@ -51,6 +63,8 @@ const node = await startStadiumNode({
   port: Number(values.port),
   host: values.host,
   baseUrl: values["base-url"],
+  tlsCertFile,
+  tlsKeyFile,
   registrationKey,
   stateFile,
   capacityMbps: capacity,
