@@ -1,8 +1,10 @@
 // Acceptance: hls.js in headless Chromium plays through a stadium node started with `npm run stadium-node`,
 // carries on through the edge when the node process is killed (longest currentTime stall printed), and
 // returns to the node when it is back; once with HLS Content Steering and once without (legacy players).
+// The node serves HTTPS (--cert/--key) with a certificate from a CA made here, which Chromium is told to
+// accept for that certificate's key only; every request the page sends to the node is https://.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -10,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { observePlayback, openPlayer } from "../support/browser";
 import { chooseCache, listCaches, provision } from "../support/stadium-node";
+import { httpsGet, makeTestCertificates, type TestCertificates } from "../support/tls";
 import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
 import { ROOT } from "../../scripts/lib/platform";
 
@@ -19,10 +22,14 @@ let nodeProcess: ChildProcess | undefined;
 let nodePort: number;
 const NODE_ID = "stand-e2e";
 // Where the node keeps its id and registration key across restarts (a service's state directory).
-const stateFile = join(mkdtempSync(join(tmpdir(), "balancer-node-")), `stadium-node-${NODE_ID}.json`);
+// Also the node's TMPDIR: a killed node leaves its workerd config folder (with a copy of the key) behind.
+const nodeDir = mkdtempSync(join(tmpdir(), "balancer-node-"));
+const stateFile = join(nodeDir, `stadium-node-${NODE_ID}.json`);
 let registrationKey: string | undefined;
+let certs: TestCertificates;
 
 beforeAll(async () => {
+  certs = makeTestCertificates({ ips: ["127.0.0.1"] });
   [p, browser, nodePort] = await Promise.all([
     startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1", STEERING_TTL_SECONDS: "2" } }),
     // The player page is served by the test (no address of its own), so Chromium's Local Network Access
@@ -31,7 +38,9 @@ beforeAll(async () => {
     chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults"],
+      // The node's certificate comes from the test's own CA: Chromium accepts it by its public key's hash
+      // (honoured with a user data dir, which Playwright always gives), and no other certificate error.
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults", `--ignore-certificate-errors-spki-list=${certs.spkiSha256}`],
     }),
     freePort(),
   ]);
@@ -41,19 +50,21 @@ afterAll(async () => {
   killNode();
   await browser?.close();
   await p?.stop();
+  certs?.remove();
+  rmSync(nodeDir, { recursive: true, force: true });
 });
 
 /** Starts the node the way docs/stadium-nodes.md says, as its own process group (workerd is its child). */
 async function startNodeProcess(attempt = 1): Promise<void> {
   // The registration key is given once (the first start); a restart finds it in the node's state file.
-  const args = ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--state-file", stateFile];
+  const args = ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", NODE_ID, "--port", String(nodePort), "--state-file", stateFile, "--cert", certs.certFile, "--key", certs.keyFile];
   if (registrationKey) args.push("--registration-key", registrationKey);
   registrationKey = undefined;
   const child = spawn(`${ROOT}/node_modules/.bin/tsx`, args, {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, BALANCER_PREBUILT: "1" },
+    env: { ...process.env, BALANCER_PREBUILT: "1", TMPDIR: nodeDir },
   });
   nodeProcess = child;
   const deadline = Date.now() + 60_000;
@@ -63,7 +74,7 @@ async function startNodeProcess(attempt = 1): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
       return startNodeProcess(attempt + 1);
     }
-    const ok = await fetch(`http://127.0.0.1:${nodePort}/ping`).then((r) => r.ok, () => false);
+    const ok = await httpsGet(`https://127.0.0.1:${nodePort}/ping`, certs.caPem).then((r) => r.status === 200, () => false);
     if (ok && (await listCaches(p)).some((n) => n.id === NODE_ID)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -92,13 +103,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Counts segment requests the page sends to the node and to the edge. */
+/**
+ * Counts segment requests the page sends to the node (over https) and to the edge, playlists it loads from the
+ * node, and any request to the node's port that is not https (there must be none).
+ */
 function countSegments(page: Page) {
-  const counts = { node: 0, edge: 0 };
+  const counts = { node: 0, edge: 0, nodePlaylists: 0, nodeNotHttps: 0 };
   page.on("request", (req) => {
     const url = req.url();
-    if (!url.includes("/play/") || url.includes(".m3u8") || url.includes("steering.json")) return;
-    if (url.startsWith(`http://127.0.0.1:${nodePort}/`)) counts.node++;
+    if (new URL(url).port === String(nodePort) && !url.startsWith(`https://127.0.0.1:${nodePort}/`)) counts.nodeNotHttps++;
+    if (!url.includes("/play/") || url.includes("steering.json")) return;
+    if (url.includes(".m3u8")) {
+      if (url.startsWith(`https://127.0.0.1:${nodePort}/`)) counts.nodePlaylists++;
+      return;
+    }
+    if (url.startsWith(`https://127.0.0.1:${nodePort}/`)) counts.node++;
     else if (url.startsWith(p.edgeUrl)) counts.edge++;
   });
   return counts;
@@ -127,9 +146,12 @@ async function scenario(steering: boolean): Promise<void> {
   // 1. On the node: its request count grows, the edge serves no segments.
   const onNode = await observePlayback(page, 8);
   const label = steering ? "steering" : "legacy";
-  console.log(`[${label}] on node: ${onNode.advanced.toFixed(1)} s played, node segments ${counts.node}, edge segments ${counts.edge}, longest stall ${onNode.longestStallMs} ms`);
+  console.log(`[${label}] on node (https): ${onNode.advanced.toFixed(1)} s played, node segments ${counts.node}, node playlists ${counts.nodePlaylists}, edge segments ${counts.edge}, longest stall ${onNode.longestStallMs} ms`);
   expect(counts.node).toBeGreaterThan(2);
   expect(counts.edge).toBe(0);
+  // With steering the media playlists come from the node too; without, from the edge (segments point at the node).
+  if (steering) expect(counts.nodePlaylists).toBeGreaterThan(0);
+  expect(counts.nodeNotHttps).toBe(0);
 
   // 2. The node process dies: playback goes on through the edge.
   killNode();
@@ -147,6 +169,7 @@ async function scenario(steering: boolean): Promise<void> {
   const back = await observePlayback(page, 20);
   console.log(`[${label}] node back: ${back.advanced.toFixed(1)} s played, node segments ${counts.node - nodeBefore}, longest stall ${back.longestStallMs} ms`);
   expect(counts.node - nodeBefore).toBeGreaterThan(2);
+  expect(counts.nodeNotHttps).toBe(0);
   const log = await page.evaluate(() => (window as unknown as { playerLog: { type: string; fatal?: boolean; details?: string }[] }).playerLog);
   expect(log.filter((e) => e.type === "error" && e.fatal)).toEqual([]);
   await page.close();
