@@ -19,6 +19,7 @@ import { markdownTable, num, ratio, type Row } from "./lib/table";
 import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
 import { startStadiumNode } from "../workers/stadium-node/service/launcher";
 import { provisionNode } from "../scripts/lib/pull-zones";
+import { makeTestCertificates } from "../test/support/tls";
 
 /**
  * Throughput rows (a, b) run each target for LOAD_SECONDS, ROUNDS times, interleaved (edge, bare,
@@ -46,7 +47,7 @@ const CORES = availableParallelism();
 /** Seconds the steady viewers of row (f) play, in 10 s lease periods. */
 const GATE_SECONDS = Number(process.env.BENCH_GATE_SECONDS ?? 30);
 /** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
-const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f").split(","));
+const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f,g").split(","));
 /**
  * How the edge is served: "direct" (default), a socket straight into the worker, as workerd serves a worker
  * on its own and as Cloudflare runs it; or "emulated", through Miniflare's entry worker and its script
@@ -134,7 +135,10 @@ async function main(): Promise<void> {
   for (const [id, originUrl] of channels) await addChannel(p, id, originUrl);
 
   const bare = await startBareWorker();
-  const nginx = nginxBin ? await startNginx(nginxBin, originPort) : null;
+  // HTTPS rows (g): one certificate for the node and for nginx, which serves it beside its plain port from one cache.
+  const certs = ROWS.has("g") ? makeTestCertificates() : null;
+  if (certs) onCleanup("test certificates", () => certs.remove());
+  const nginx = nginxBin ? await startNginx(nginxBin, originPort, certs ?? undefined) : null;
   // A stadium node in front of the edge: the same cache code, served by workerd the same way.
   const node = ROWS.has("a")
     ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node", { eventIds: ["demo"] }) })
@@ -145,6 +149,18 @@ async function main(): Promise<void> {
     ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node-cores", port: 0, processes: CORES, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node-cores", { eventIds: ["demo"] }) })
     : null;
   if (nodeCores) onCleanup("stadium node on every core", () => nodeCores.stop());
+  const nodeTls = certs
+    ? await startStadiumNode({
+        platformUrl: p.edgeUrl,
+        id: "bench-node-tls",
+        port: 0,
+        processes: CORES,
+        tlsCertFile: certs.certFile,
+        tlsKeyFile: certs.keyFile,
+        registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node-tls", { eventIds: ["demo"] }),
+      })
+    : null;
+  if (nodeTls) onCleanup("stadium node over HTTPS", () => nodeTls.stop());
   log(`edge ${p.edgeUrl} (${EDGE_SERVING}), origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}${node ? `, stadium node ${node.url}` : ""}`);
 
   const rows: Row[] = [];
@@ -296,6 +312,19 @@ async function main(): Promise<void> {
     });
   }
 
+  // (g) HTTPS cache hits: the node of one process per core with workerd's own TLS, against nginx with TLS on
+  // the same certificate and worker count. Warmed on their plain ports (the same caches), run over HTTPS.
+  for (const size of nodeTls && nginx?.tlsUrl ? SIZES : []) {
+    const path = `${await playBase(size.channel)}seg-${freshMsn()}.bin`.slice(p.edgeUrl.length);
+    for (const u of nodeTls!.processUrls) await warmHit(u + path, "x-cache", size.bytes);
+    const segment = `/synthetic/${size.bytes}/seg-${freshMsn()}.bin`;
+    await warmHit(nginx!.url + segment, "x-cache-status", size.bytes);
+    log(`(g) ${size.label} segment hits over HTTPS: stadium node of ${CORES} processes and nginx, ${ROUNDS} interleaved rounds…`);
+    const { results: r, rounds } = await interleaved(load, { node: nodeTls!.url + path, nginx: nginx!.tlsUrl! + segment });
+    notes.push(`(g) ${size.label} req/s per round: ${rounds}.`);
+    throughputRows(`(g) HTTPS, ${size.label} segment, cache hit on a stadium node of ${CORES} processes, ${CONNECTIONS} conns`, r.node!, r.nginx ?? null);
+  }
+
   // (d) Origin playlist fetches per minute, 1 viewer and 500 viewers reloading every target duration.
   if (ROWS.has("d")) {
     log(`(d) 1 viewer and ${VIEWERS} viewers polling live media playlists for ${POLL_SECONDS} s…`);
@@ -337,7 +366,7 @@ async function main(): Promise<void> {
     EDGE_SERVING === "direct"
       ? `- The edge, the stadium node and the bare worker each run in one workerd process through Miniflare's API, served on a socket straight into the worker: no Miniflare entry worker and no script emulation of the static-assets router, which Cloudflare runs in its own front line (\`BENCH_EDGE=emulated npm run bench\` measures the edge through them).`
       : `- EDGE SERVED THROUGH MINIFLARE'S ENTRY WORKER AND ITS STATIC-ASSETS ROUTER EMULATION (BENCH_EDGE=emulated), as \`npm start\` serves it; the stadium node and the bare worker run on a socket straight into the worker.`,
-    `- nginx runs worker_processes 2 with proxy_cache, proxy_cache_lock on, proxy_cache_valid 200 10m, key $uri. All on 127.0.0.1 of this machine, load generator included, so figures are indicative.`,
+    `- nginx runs worker_processes 2 with proxy_cache, proxy_cache_lock on, proxy_cache_valid 200 10m, key $uri; for (g) the same server also listens with TLS (TLS 1.2/1.3, session cache) on the node's certificate (ECDSA P-256, test/support/tls.ts). All on 127.0.0.1 of this machine, load generator included, so figures are indicative.`,
     "",
   ].join("\n");
   console.log("\n" + report);

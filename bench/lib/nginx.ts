@@ -8,6 +8,8 @@ import { freePort, waitForPort } from "./net";
 
 export interface RunningNginx {
   url: string;
+  /** The same server and cache over HTTPS, when started with a certificate. */
+  tlsUrl?: string;
   conf: string;
   stop(): Promise<void>;
 }
@@ -19,7 +21,13 @@ export function findNginx(): string | null {
   return r.status === 0 && bin ? bin : null;
 }
 
-function config(dir: string, port: number, originPort: number): string {
+/** PEM files for an HTTPS listener beside the plain one (the stadium node's HTTPS rows use the same certificate). */
+export interface NginxTls {
+  certFile: string;
+  keyFile: string;
+}
+
+function config(dir: string, port: number, originPort: number, tls?: NginxTls & { port: number }): string {
   // Workers run as the invoking user when that is root; otherwise nginx cannot change user and keeps ours.
   const user = process.getuid?.() === 0 ? "user root;\n" : "";
   return `# Written by bench/lib/nginx.ts for one benchmark run.
@@ -44,7 +52,12 @@ http {
     keepalive 32;
   }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port};${tls ? `
+    listen 127.0.0.1:${tls.port} ssl;
+    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;` : ""}
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -61,11 +74,12 @@ http {
 }
 
 /** Starts nginx as a child process (daemon off) on a free port in front of `originPort`. */
-export async function startNginx(bin: string, originPort: number): Promise<RunningNginx> {
+export async function startNginx(bin: string, originPort: number, tls?: NginxTls): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), "balancer-bench-nginx-"));
   mkdirSync(join(dir, "tmp"));
   const port = await freePort();
-  const conf = config(dir, port, originPort);
+  const tlsPort = tls ? await freePort() : 0;
+  const conf = config(dir, port, originPort, tls ? { ...tls, port: tlsPort } : undefined);
   writeFileSync(join(dir, "nginx.conf"), conf);
   const child = spawn(bin, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log"), "-g", "daemon off;"], {
     stdio: ["ignore", "ignore", "pipe"],
@@ -101,5 +115,5 @@ export async function startNginx(bin: string, originPort: number): Promise<Runni
     await stop();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}`, conf, stop };
+  return { url: `http://127.0.0.1:${port}`, ...(tls ? { tlsUrl: `https://127.0.0.1:${tlsPort}` } : {}), conf, stop };
 }
