@@ -1,13 +1,13 @@
 // A stadium node on several cores: two workerd processes sharing one port (service/cluster.ts). Each key has
 // one owner process that alone fetches it from the platform; the other asks the owner on a miss.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startNode, type RunningStadiumNode } from "../support/stadium-node";
+import { listCaches, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { openChannel, originStats, resetOriginStats, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
 let node: RunningStadiumNode;
 beforeAll(async () => {
-  p = await startSeededPlatform();
+  p = await startSeededPlatform({ edgeBindings: { PULL_ZONE_HEARTBEAT_SECONDS: "1" } });
   node = await startNode(p, "stand-cores", { processes: 2 });
 });
 afterAll(async () => {
@@ -92,4 +92,32 @@ it("a heartbeat names a viewer whose requests reached both processes once", asyn
   for (const url of node.processUrls) expect((await fetch(`${url}/play/${v.token}/index.m3u8`)).status).toBe(200);
   const s = await node.stats(since);
   expect(s.sessionsByEvent.demo!.filter((id) => id === v.sessionId)).toEqual([v.sessionId]);
+});
+
+it("a process that dies leaves the node serving: the other takes every connection and its keys come from the platform", async () => {
+  expect(node.processPids.length).toBe(2);
+  process.kill(node.processPids[1]!, "SIGKILL");
+  for (let i = 0; i < 50 && (await fetch(`${node.processUrls[1]}/ping`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  const viewers = await Promise.all(Array.from({ length: 20 }, () => openChannel(p, "main")));
+  const before = await node.stats();
+  const statuses: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      viewers.map(async (v) => {
+        const base = `${node.url}/play/${v.token}/`;
+        for (const s of await newestSegments(base, 3)) {
+          const res = await fetch(base + s);
+          statuses.push(res.status);
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  expect(new Set(statuses)).toEqual(new Set([200]));
+  // Heartbeats go on from the live process (1 s here): the node is still listed two intervals later.
+  await new Promise((r) => setTimeout(r, 2500));
+  expect((await listCaches(p)).map((n) => n.id)).toContain("stand-cores");
+  const after = await node.stats();
+  expect(after.segmentRequests - before.segmentRequests).toBe(statuses.length);
 });

@@ -32,6 +32,8 @@ export interface RunningProcesses {
   url: string;
   /** Each process's private loopback address, by index (the launcher reads counters from each). */
   peerUrls: string[];
+  /** Each process's pid, by index. */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startNodeProcesses(o: NodeProcessesOptions): Promise<Runni
   return {
     url: `${o.tls ? "https" : "http"}://${o.host}:${port}`,
     peerUrls,
+    pids: children.map((c) => c.pid ?? 0),
     async stop() {
       stopping = true;
       await Promise.all(

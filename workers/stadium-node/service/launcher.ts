@@ -54,6 +54,8 @@ export interface RunningStadiumNode {
   worker: { url: string; stop(): Promise<void> };
   /** Each process's own plain-HTTP loopback address (with one process through Miniflare, the node's URL). */
   processUrls: string[];
+  /** Each workerd process's pid when the node runs from our own config (several processes, or TLS); else empty. */
+  processPids: number[];
   /** The node's counters, read the way the heartbeat reads them (with the sessions seen since `since`). */
   stats(since?: number): Promise<NodeStats>;
   /** Deregisters (unless `deregister: false`, as if the box lost power) and stops the worker. */
@@ -114,6 +116,7 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
   let worker: { url: string; stop(): Promise<void> };
   /** Where the launcher's own routes (/_node/*) are answered: each process. */
   let controlUrls: string[];
+  let processPids: number[] = [];
   // With TLS, always workerd from our own config (cluster.ts), even for one process: Miniflare's direct sockets
   // are plain HTTP only (it writes `http` options for them; `unsafeDirectSockets` has no TLS fields), and the
   // one socket it can put TLS on, its entry socket, puts its entry worker in front: 0.84x the HTTPS hits of
@@ -122,31 +125,47 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
     const cluster = await startNodeProcesses({ build, processes, host, port, bindings, log, ...(tls ? { tls } : {}) });
     worker = cluster;
     controlUrls = cluster.peerUrls;
+    processPids = cluster.pids;
   } else {
     // Viewers reach the node's worker straight, not through Miniflare's entry worker (twice the hit throughput).
     worker = await runWorker(build, { port, host, persistTo: false, verbose: o.verbose, direct: true, bindings });
     controlUrls = [worker.url];
   }
-  const control = (path: string, init: RequestInit = {}) =>
+  /** One of the launcher's own routes on every process; a process that died answers nothing (null). */
+  const control = (path: string, init: RequestInit = {}): Promise<(Response | null)[]> =>
     Promise.all(
-      controlUrls.map((url) => fetch(`${url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${statsKey}` } })),
+      controlUrls.map((url) =>
+        fetch(`${url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${statsKey}` } }).catch(() => null),
+      ),
     );
-
-  const stats = async (since?: number): Promise<NodeStats> => {
-    const query = since === undefined ? "" : `?since=${since}`;
-    const answers = await control(`/_node/stats${query}`);
-    for (const res of answers) if (!res.ok) throw new Error(`node stats: ${res.status}`);
-    return mergeStats((await Promise.all(answers.map((r) => r.json()))) as NodeStats[]);
+  const drain = async (answers: (Response | null)[]) => {
+    for (const r of answers) await r?.body?.cancel();
   };
 
-  let reportedBytes = 0;
+  /** Each live process's counters, by index; the heartbeat goes on without a process that died. */
+  const counters = async (since?: number): Promise<{ index: number; stats: NodeStats }[]> => {
+    const query = since === undefined ? "" : `?since=${since}`;
+    const answers = await control(`/_node/stats${query}`);
+    const out: { index: number; stats: NodeStats }[] = [];
+    for (const [index, res] of answers.entries()) {
+      if (res?.ok) out.push({ index, stats: (await res.json()) as NodeStats });
+      else await res?.body?.cancel();
+    }
+    if (out.length === 0) throw new Error("no node process answered for its counters");
+    return out;
+  };
+  const stats = async (since?: number): Promise<NodeStats> => mergeStats((await counters(since)).map((c) => c.stats));
+
+  /** Bytes each process had served at the last heartbeat that got through (each counts from its own start). */
+  const reportedBytes: number[] = [];
   // Sessions are named from this time on (the node's clock): everyone who played since the last
   // heartbeat that got through, so their leases are renewed though their requests never reach the platform.
   let reportedUntil = 0;
   let stopped = false;
   const beat = async (): Promise<void> => {
-    const s = await stats(reportedUntil);
-    const egressBytes = Math.max(0, s.bytesServed - reportedBytes);
+    const live = await counters(reportedUntil);
+    const s = mergeStats(live.map((c) => c.stats));
+    const egressBytes = live.reduce((n, c) => n + Math.max(0, c.stats.bytesServed - (reportedBytes[c.index] ?? 0)), 0);
     const res = await fetch(`${platformUrl}/api/v1/pull-zones/${o.id}/heartbeat`, {
       method: "POST",
       headers: { authorization: `Bearer ${reg.nodeKey}`, "content-type": "application/json" },
@@ -158,7 +177,7 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       }),
     });
     if (res.status === 200) {
-      reportedBytes = s.bytesServed;
+      for (const c of live) reportedBytes[c.index] = c.stats.bytesServed;
       reportedUntil = s.at;
       // Sessions the platform says are over (released, lease expired): the node refuses their next playlist.
       const answer = (await res.json().catch(() => ({}))) as { endedSessionIds?: unknown; eventIds?: unknown };
@@ -166,16 +185,15 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
       const provisioned = Array.isArray(answer.eventIds) ? answer.eventIds.filter((e): e is string => typeof e === "string") : null;
       if (provisioned && provisioned.length > 0 && provisioned.join(",") !== eventIds.join(",")) {
         const told = await control("/_node/events", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ eventIds: provisioned }) });
-        for (const r of told) await r.body?.cancel();
-        if (told.every((r) => r.status === 204)) {
+        await drain(told);
+        if (told.every((r) => r === null || r.status === 204)) {
           log(`events now ${provisioned.join(", ")}`);
           eventIds = provisioned;
         }
       }
       const ended = Array.isArray(answer.endedSessionIds) ? answer.endedSessionIds.filter((id) => typeof id === "string") : [];
       if (ended.length > 0) {
-        const told = await control("/_node/ended", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionIds: ended }) });
-        for (const r of told) await r.body?.cancel();
+        await drain(await control("/_node/ended", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionIds: ended }) }));
       }
     } else await res.body?.cancel();
     // The node went offline on the platform (the operator's DELETE /pull-zones/{id}): announce it again. A
@@ -212,6 +230,7 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
     },
     worker,
     processUrls: controlUrls,
+    processPids,
     stats,
     async stop(options = {}) {
       stopped = true;
