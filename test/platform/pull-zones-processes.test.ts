@@ -1,7 +1,12 @@
 // A stadium node on several cores: two workerd processes sharing one port (service/cluster.ts). Each key has
 // one owner process that alone fetches it from the platform; the other asks the owner on a miss.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { listCaches, startNode, type RunningStadiumNode } from "../support/stadium-node";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/lib/platform";
+import { listCaches, provision, startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { openChannel, originStats, resetOriginStats, startSeededPlatform, type Platform } from "../support/platform";
 
 let p: Platform;
@@ -120,4 +125,28 @@ it("a process that dies leaves the node serving: the other takes every connectio
   expect((await listCaches(p)).map((n) => n.id)).toContain("stand-cores");
   const after = await node.stats();
   expect(after.segmentRequests - before.segmentRequests).toBe(statuses.length);
+});
+
+it("the service started as a stadium starts it stops on SIGTERM: it goes offline at the platform and its workerd processes end", async () => {
+  const key = await provision(p, "stand-sigterm");
+  const stateFile = join(mkdtempSync(join(tmpdir(), "balancer-node-")), "state.json");
+  const child = spawn(
+    `${ROOT}/node_modules/.bin/tsx`,
+    ["workers/stadium-node/service/main.ts", "--platform", p.edgeUrl, "--id", "stand-sigterm", "--port", "0", "--workers", "2", "--registration-key", key, "--state-file", stateFile],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BALANCER_PREBUILT: "1" } },
+  );
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  const listed = async () => (await listCaches(p)).find((n) => n.id === "stand-sigterm");
+  for (let i = 0; i < 150 && !(await listed()); i++) await new Promise((r) => setTimeout(r, 200));
+  const node = await listed();
+  expect(node).toBeDefined();
+  expect((await fetch(`${node!.baseUrl}/ping`)).status).toBe(200);
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+  expect(out).toContain("deregistering");
+  // Gone from the event at once, not two heartbeat intervals later; and nothing answers on its port.
+  expect(await listed()).toBeUndefined();
+  expect(await fetch(`${node!.baseUrl}/ping`).then(() => "answered", () => "refused")).toBe("refused");
 });

@@ -77,6 +77,12 @@ export async function startNodeProcesses(o: NodeProcessesOptions): Promise<Runni
     });
     children.push(child);
   }
+  // Whatever ends this process (a crash, process.exit) ends its workerd processes too; under systemd the
+  // unit's control group does the same for a SIGKILL.
+  const killChildren = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  };
+  process.once("exit", killChildren);
   // The children hold the socket now; this process must not accept connections on it.
   await new Promise<void>((resolve) => listener.close(() => resolve()));
 
@@ -113,6 +119,7 @@ export async function startNodeProcesses(o: NodeProcessesOptions): Promise<Runni
             }),
         ),
       );
+      process.removeListener("exit", killChildren);
       rmSync(dir, { recursive: true, force: true });
     },
   };

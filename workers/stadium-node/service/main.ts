@@ -77,6 +77,11 @@ const node = await startStadiumNode({
 });
 console.log(`[stadium-node ${node.id}] serving at ${node.url} (ping: ${node.url}/ping)`);
 
+// Wrangler's module (imported for its config reader) and Miniflare exit the process on SIGINT/SIGTERM at once,
+// before an async goodbye could run: this process's own handlers take their place.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
