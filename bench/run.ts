@@ -9,7 +9,7 @@ import { ROOT, startPlatform, type Platform } from "../scripts/lib/platform";
 import { seedDemo } from "../scripts/lib/seed";
 import { addChannel, openChannel, originStats } from "../test/support/platform";
 import { crowd, pollers, type CrowdResult } from "./lib/audience";
-import { startBareWorker } from "./lib/bare";
+import { startBareWorker, startBareWorkerTls } from "./lib/bare";
 import { onCleanup, runGuarded } from "./lib/cleanup";
 import { findWrk, runNodeLoad, runWrk, type LoadResult } from "./lib/load";
 import { describeMachine, loadAverage } from "./lib/machine";
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
       })
     : null;
   if (nodeTls) onCleanup("stadium node over HTTPS", () => nodeTls.stop());
+  const bareTls = certs ? await startBareWorkerTls(certs, CORES) : null;
   log(`edge ${p.edgeUrl} (${EDGE_SERVING}), origin ${p.originUrl}, bare worker ${bare.url}${nginx ? `, nginx ${nginx.url}` : ""}${node ? `, stadium node ${node.url}` : ""}`);
 
   const rows: Row[] = [];
@@ -320,9 +321,11 @@ async function main(): Promise<void> {
     const segment = `/synthetic/${size.bytes}/seg-${freshMsn()}.bin`;
     await warmHit(nginx!.url + segment, "x-cache-status", size.bytes);
     log(`(g) ${size.label} segment hits over HTTPS: stadium node of ${CORES} processes and nginx, ${ROUNDS} interleaved rounds…`);
-    const { results: r, rounds } = await interleaved(load, { node: nodeTls!.url + path, nginx: nginx!.tlsUrl! + segment });
+    const { results: r, rounds } = await interleaved(load, { node: nodeTls!.url + path, bare: `${bareTls!.url}/${size.bytes}`, nginx: nginx!.tlsUrl! + segment });
     notes.push(`(g) ${size.label} req/s per round: ${rounds}.`);
     throughputRows(`(g) HTTPS, ${size.label} segment, cache hit on a stadium node of ${CORES} processes, ${CONNECTIONS} conns`, r.node!, r.nginx ?? null);
+    // The runtime's own HTTPS ceiling: the bare worker served the same way, with the same certificate.
+    throughputRows(`baseline: bare worker over HTTPS, ${CORES} processes, returning ${size.label} from isolate memory`, r.bare!, r.nginx ?? null, false);
   }
 
   // (d) Origin playlist fetches per minute, 1 viewer and 500 viewers reloading every target duration.

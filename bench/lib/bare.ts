@@ -3,6 +3,7 @@
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { join } from "node:path";
 import { onCleanup } from "./cleanup";
+import { startNodeProcesses } from "../../workers/stadium-node/service/cluster";
 
 export interface RunningBare {
   url: string;
@@ -31,4 +32,22 @@ export async function startBareWorker(): Promise<RunningBare> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The bare worker the way a stadium node of `processes` processes serves HTTPS: workerd's own TLS on one shared
+ * socket (workers/stadium-node/service/cluster.ts). The runtime's HTTPS ceiling beside the node's (row g).
+ */
+export async function startBareWorkerTls(tls: { certFile: string; keyFile: string }, processes: number): Promise<RunningBare> {
+  const dir = join(import.meta.dirname, "..");
+  const running = await startNodeProcesses({
+    build: { name: "bench-bare", configPath: join(dir, "bare-worker.toml"), scriptPath: join(dir, "bare-worker.js") },
+    processes,
+    host: "127.0.0.1",
+    port: 0,
+    bindings: {},
+    tls,
+  });
+  const stop = onCleanup("bare worker over HTTPS", () => running.stop());
+  return { url: running.url, stop };
 }
