@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the demo origin's real H.264/AAC media (live source loop + VOD fixture sets) and its renditions manifest.
 #
-# Usage: scripts/make-media.sh            (from anywhere; writes workers/demo-origin/media/ and
-#                                           workers/demo-origin/media-manifest.json)
+# Usage: scripts/make-media.sh            (from anywhere; writes workers/demo-origin/media/,
+#                                           media-manifest.json and ll-media-manifest.json)
+#        scripts/make-media.sh ll         (the LL-HLS set alone: media/ll/ and ll-media-manifest.json)
 # Needs ffmpeg/ffprobe (libx264, native aac, drawtext optional) and jq. Output is deterministic for a
 # given ffmpeg build: single-threaded x264, bitexact muxers, x264's version SEI stripped, fixed AES key
 # and IV. MPEG-TS files are written as .m2t (see the end of this script); URLs still say .ts.
@@ -63,6 +64,87 @@ hls_out() { # <dir> <segment ext> [extra hls flags...]
   echo "-f hls -hls_time $SEG -hls_list_size 0 -hls_playlist_type vod -hls_flags independent_segments
         -hls_segment_filename $dir/seg-%d.$ext $*"
 }
+
+# codec_of <media file> -> "avc1.PPCCLL,mp4a.40.N", read off the SPS and the AAC profile.
+codec_of() {
+  local file="$1" sps pf cs lv aot
+  # trace_headers prints the SPS fields, including the constraint flags ffprobe does not expose.
+  sps="$(ffmpeg -hide_banner -loglevel trace -i "$file" -map 0:v:0 -c:v copy -bsf:v trace_headers -f null - 2>&1 \
+         | grep -E 'profile_idc|constraint_set[0-5]_flag|reserved_zero_2bits|level_idc' | head -9)"
+  pf=$(awk '/profile_idc/{print $NF; exit}' <<<"$sps")
+  # The bit string sits two fields before the value: six one-bit flags then the two reserved bits.
+  cs=$(awk '/constraint_set[0-5]_flag|reserved_zero_2bits/{b=b $(NF-2)} END{print b}' <<<"$sps")
+  lv=$(awk '/level_idc/{print $NF; exit}' <<<"$sps")
+  aot=$(ffprobe -v error -select_streams a:0 -show_entries stream=profile -of csv=p=0 "$file" | head -1)
+  case "$aot" in LC) aot=2;; HE-AAC) aot=5;; HE-AACv2) aot=29;; *) aot=2;; esac
+  printf 'avc1.%02x%02x%02x,mp4a.40.%s' "$pf" "$((2#$cs))" "$lv" "$aot"
+}
+
+# ---- LL-HLS set: CMAF parts of 0.5 s, each opening on a key frame, LL_PARTS of them per 2 s segment.
+LL_FPS=24                 # 12 frames per part: every part starts on a key frame at an exact frame boundary
+LL_PART=0.5               # seconds per part (EXT-X-PART-INF PART-TARGET)
+LL_PARTS=4                # parts per segment; SEG / LL_PART
+LL_LOOP_SEGMENTS=4        # 8 s loop, kept short: a key frame every 12 frames makes these files dense
+LL_SECONDS=$((LL_LOOP_SEGMENTS * SEG))
+LL_MANIFEST="$DEMO/ll-media-manifest.json"
+
+# make_ll_media -> media/ll/<rendition>/{init.mp4,seg-<n>.m4s} and ll-media-manifest.json. ffmpeg's HLS
+# muxer cuts one fMP4 fragment (styp, moof, mdat) per part; a segment file is its parts concatenated, and
+# the manifest records each part's size, so the worker serves a part as its slice of the segment.
+make_ll_media() {
+  local dir="$OUT/ll" spec id size kbps profile level akbps src parts s p entries="" probe codecs durations
+  echo "== ll ($LL_LOOP_SEGMENTS x ${SEG}s segments of $LL_PARTS x ${LL_PART}s CMAF parts)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  for spec in "360p 640x360 200 high 3.0 48" "180p 320x180 80 main 2.1 32"; do
+    read -r id size kbps profile level akbps <<<"$spec"
+    src="$TMP/ll-$id" && mkdir -p "$src" "$dir/$id"
+    # shellcheck disable=SC2046
+    ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=$size:rate=$LL_FPS:duration=$LL_SECONDS" \
+      $(audio_src $LL_SECONDS) -vf "$(label "Balancer LL $id")" \
+      $(GOP=$((LL_FPS / 2)) SEG=$LL_PART x264 "$profile" "$level" "$kbps") $(aac "$akbps") $(common_out) \
+      -f hls -hls_time "$LL_PART" -hls_list_size 0 -hls_playlist_type vod -hls_flags independent_segments \
+      -hls_segment_type fmp4 -hls_segment_options movflags=+skip_sidx -hls_fmp4_init_filename init.mp4 \
+      -hls_segment_filename "$src/part-%d.m4s" "$src/source.m3u8"
+    cp "$src/init.mp4" "$dir/$id/init.mp4"
+    for s in $(seq 0 $((LL_LOOP_SEGMENTS - 1))); do
+      parts=""
+      for p in $(seq 0 $((LL_PARTS - 1))); do parts="$parts $src/part-$((s * LL_PARTS + p)).m4s"; done
+      # shellcheck disable=SC2086
+      cat $parts > "$dir/$id/seg-$s.m4s"
+    done
+    probe="$TMP/ll-probe.mp4" && cat "$dir/$id/init.mp4" "$dir/$id/seg-0.m4s" > "$probe"
+    codecs="$(codec_of "$probe")"
+    durations="$(grep -E '^#EXTINF:' "$src/source.m3u8" | sed 's/#EXTINF:\([0-9.]*\),.*/\1/' | jq -s -c 'map(tonumber)')"
+    entries="$entries$(
+      for p in $(seq 0 $((LL_LOOP_SEGMENTS * LL_PARTS - 1))); do stat -c %s "$src/part-$p.m4s"; done | jq -s -c \
+        --arg id "$id" --arg codecs "$codecs" --arg resolution "$size" --argjson fps "$LL_FPS" --argjson n "$LL_PARTS" \
+        --argjson durations "$durations" --argjson init "$(stat -c %s "$dir/$id/init.mp4")" \
+        --arg initDigest "$(sha256sum "$dir/$id/init.mp4" | cut -d' ' -f1)" \
+        --argjson digests "$(for s in $(seq 0 $((LL_LOOP_SEGMENTS - 1))); do sha256sum "$dir/$id/seg-$s.m4s" | cut -d' ' -f1; done | jq -R . | jq -s -c .)" '
+        . as $sizes | [range(0; $sizes|length; $n)] as $starts |
+        ($starts | map($sizes[. : . + $n] | add)) as $segBytes |
+        ($starts | map($durations[. : . + $n] | add)) as $segDurations |
+        {
+          id: $id, codecs: $codecs, resolution: $resolution, frameRate: $fps,
+          bandwidth: ([range(0; $segBytes|length)] | map($segBytes[.] * 8 / $segDurations[.]) | max | ceil),
+          averageBandwidth: (($segBytes|add) * 8 / ($segDurations|add) | ceil),
+          initBytes: $init, initSha256: $initDigest,
+          segmentBytes: $segBytes, segmentSha256: $digests,
+          partBytes: ($starts | map($sizes[. : . + $n])), partDurations: ($starts | map($durations[. : . + $n]))
+        }')"
+  done
+  jq -s --argjson seg "$SEG" --argjson part "$LL_PART" --argjson n "$LL_LOOP_SEGMENTS" \
+    '{ segmentSeconds: $seg, partSeconds: $part, loopSegments: $n, renditions: . }' <<<"$entries" > "$TMP/ll-manifest.json"
+  mv "$TMP/ll-manifest.json" "$LL_MANIFEST"
+}
+
+# `scripts/make-media.sh ll` rebuilds the LL-HLS set alone and leaves the rest of media/ as it is.
+if [[ "${1:-}" == "ll" ]]; then
+  make_ll_media
+  jq -c '.renditions[] | {id, codecs, resolution, bandwidth, averageBandwidth}' "$LL_MANIFEST"
+  du -sh "$OUT/ll"
+  exit 0
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT/live" "$OUT/vod"
@@ -147,21 +229,6 @@ sed -i 's/NAME="audio_1"/NAME="English"/; s/NAME="audio_2"/NAME="Deutsch"/' "$OU
 
 # ---- manifest: codec strings, bandwidths and resolutions the worker's multivariant playlist needs
 
-# codec_of <media file> -> "avc1.PPCCLL,mp4a.40.N", read off the SPS and the AAC profile.
-codec_of() {
-  local file="$1" sps pf cs lv aot
-  # trace_headers prints the SPS fields, including the constraint flags ffprobe does not expose.
-  sps="$(ffmpeg -hide_banner -loglevel trace -i "$file" -map 0:v:0 -c:v copy -bsf:v trace_headers -f null - 2>&1 \
-         | grep -E 'profile_idc|constraint_set[0-5]_flag|reserved_zero_2bits|level_idc' | head -9)"
-  pf=$(awk '/profile_idc/{print $NF; exit}' <<<"$sps")
-  # The bit string sits two fields before the value: six one-bit flags then the two reserved bits.
-  cs=$(awk '/constraint_set[0-5]_flag|reserved_zero_2bits/{b=b $(NF-2)} END{print b}' <<<"$sps")
-  lv=$(awk '/level_idc/{print $NF; exit}' <<<"$sps")
-  aot=$(ffprobe -v error -select_streams a:0 -show_entries stream=profile -of csv=p=0 "$file" | head -1)
-  case "$aot" in LC) aot=2;; HE-AAC) aot=5;; HE-AACv2) aot=29;; *) aot=2;; esac
-  printf 'avc1.%02x%02x%02x,mp4a.40.%s' "$pf" "$((2#$cs))" "$lv" "$aot"
-}
-
 # rendition_json <id> <container> <dir> <ext> -> one manifest entry from the files on disk.
 rendition_json() {
   local id="$1" container="$2" dir="$3" ext="$4" probe codecs w h sizes digests durations
@@ -197,6 +264,8 @@ rendition_json() {
 # Replaced in one step, so a running `wrangler dev` never rebuilds against a half-written manifest.
 mv "$TMP/manifest.json" "$MANIFEST"
 
+make_ll_media
+
 set +f
 # The source playlists were only needed for the durations above; the worker builds live playlists itself.
 rm -f "$OUT"/live/*/source.m3u8
@@ -206,4 +275,4 @@ find "$OUT" -name '*.ts' -exec sh -c 'mv "$1" "${1%.ts}.m2t"' _ {} \;
 
 echo "== done"
 jq -c '.renditions[] | {id, codecs, resolution, bandwidth, averageBandwidth}' "$MANIFEST"
-du -sh "$OUT"/live/* "$OUT"/vod/*; du -sh "$OUT"
+du -sh "$OUT"/live/* "$OUT"/vod/* "$OUT"/ll; du -sh "$OUT"

@@ -7,6 +7,7 @@ import { requestStats } from "./request-stats";
 import { broken } from "./routes/broken";
 import { faults } from "./routes/faults";
 import { live } from "./routes/live";
+import { ll } from "./routes/ll";
 import { stats } from "./routes/stats";
 import { synthetic } from "./routes/synthetic";
 import { vod } from "./routes/vod";
@@ -26,10 +27,12 @@ app.use(
   }),
 );
 app.use("/live/*", segmentDelay());
+app.use("/ll/*", segmentDelay());
 app.use("/vod/*", segmentDelay());
 app.use("/synthetic/*", segmentDelay());
 
 app.route("/live", live);
+app.route("/ll", ll);
 app.route("/vod", vod);
 app.route("/synthetic", synthetic);
 app.route("/broken", broken);
