@@ -24,6 +24,7 @@ export default defineConfig({
             "test/workers/shared/playback/request.test.ts",
             "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
             "test/durable-objects/pull-zone/capacity.test.ts",
+            "test/web/**/*.test.ts",
           ],
         },
       },

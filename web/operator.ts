@@ -1,6 +1,9 @@
-// The operator console at `/operator`: per event, the overload switch, live figures with small charts, stadium nodes, limits.
-import { $, api, ApiError, errorText, h, say } from "./api";
+// The operator console at `/operator`: per event, the overload switch, live figures with small charts, stadium nodes, limits;
+// in Russian or English (web/i18n).
+import { $, api, ApiError, h } from "./api";
 import { lineChart, type Sample } from "./chart";
+import { errorText, formatBitrate, formatNumber, formatPercent, formatTime, initI18n, onLocaleChange, say, t, type Text } from "./i18n";
+import type { PlainKey } from "./i18n/core";
 
 interface EventInfo { id: string; title: string; startsAt?: string }
 interface Limits { maxSessions?: number; maxEgressMbps?: number; leaseSeconds?: number }
@@ -37,12 +40,12 @@ const POLL_MS = Number(new URLSearchParams(location.search).get("pollMs")) || 30
 const WINDOW_MS = 5 * 60_000;
 
 /** The figures the console charts, each a function of the latest stats (and the previous sample for rates). */
-const FIGURES: { key: string; title: string; series: number; scale: { max?: number; minMax?: number } }[] = [
-  { key: "activeSessions", title: "Active sessions", series: 1, scale: { minMax: 1 } },
-  { key: "queued", title: "Waiting in line", series: 1, scale: { minMax: 1 } },
-  { key: "egress", title: "Egress: edge / stadium", series: 2, scale: { minMax: 1e6 } },
-  { key: "originRequests", title: "Origin requests per second", series: 1, scale: { minMax: 1 } },
-  { key: "cacheHitRatio", title: "Cache hit ratio", series: 1, scale: { max: 1 } },
+const FIGURES: { key: string; title: PlainKey; series: number; scale: { max?: number; minMax?: number } }[] = [
+  { key: "activeSessions", title: "operator.figures.activeSessions", series: 1, scale: { minMax: 1 } },
+  { key: "queued", title: "operator.figures.queued", series: 1, scale: { minMax: 1 } },
+  { key: "egress", title: "operator.figures.egress", series: 2, scale: { minMax: 1e6 } },
+  { key: "originRequests", title: "operator.figures.originRequests", series: 1, scale: { minMax: 1 } },
+  { key: "cacheHitRatio", title: "operator.figures.cacheHitRatio", series: 1, scale: { max: 1 } },
 ];
 
 const state = {
@@ -50,22 +53,25 @@ const state = {
   events: [] as EventInfo[],
   eventId: "",
   overload: null as boolean | null,
+  /** What the overload line says when the switch could not be read. */
+  overloadProblem: undefined as Text | undefined,
+  /** The latest figures (null: none yet, or they failed), redrawn when the language changes. */
+  stats: null as Stats | null,
+  updatedAt: null as Date | null,
   history: new Map<string, Sample[][]>(),
   last: null as { t: number; originRequests: number } | null,
   timer: 0 as ReturnType<typeof setInterval> | number,
   limitsTouched: false,
 };
 
-function mbps(bps: number): string {
-  return bps < 1e6 ? `${(bps / 1e3).toFixed(0)} kbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`;
-}
+initI18n();
 
 // ---- token ---------------------------------------------------------------------------------------
 
 $<HTMLFormElement>("token-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const token = $<HTMLInputElement>("token").value.trim();
-  if (!token) return say("status", "Enter the operator token.", "error");
+  if (!token) return say("status", () => t("operator.token.missing"), "error");
   state.token = token;
   await loadEvents();
   // A harmless authenticated read tells a wrong token from a right one; a missing endpoint (404) proves nothing.
@@ -74,7 +80,7 @@ $<HTMLFormElement>("token-form").addEventListener("submit", async (e) => {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       state.token = null;
-      return say("status", "That operator token is not accepted. Check it and try again.", "error");
+      return say("status", () => t("operator.token.rejected"), "error");
     }
   }
   sessionStorage.setItem(TOKEN_KEY, token);
@@ -89,7 +95,7 @@ $("forget-token").addEventListener("click", () => {
   $("console").hidden = true;
   $("token-section").hidden = false;
   $("forget-token").hidden = true;
-  say("status", "The operator token is forgotten in this tab.");
+  say("status", () => t("operator.token.forgotten"));
   $("token").focus();
 });
 
@@ -122,9 +128,12 @@ async function selectEvent(eventId: string): Promise<void> {
   state.limitsTouched = false;
   const ev = state.events.find((x) => x.id === eventId);
   $<HTMLInputElement>("ev-title").value = ev?.title ?? "";
-  renderFigures(null);
+  state.stats = null;
+  state.updatedAt = null;
+  renderFigures();
+  renderUpdated();
   clearInterval(state.timer as number);
-  if (!eventId) return say("figures-status", "There are no events yet.");
+  if (!eventId) return say("figures-status", () => t("operator.event.none"));
   await Promise.all([loadOverload(), poll()]);
   state.timer = setInterval(() => void poll(), POLL_MS);
 }
@@ -136,19 +145,25 @@ async function loadOverload(): Promise<void> {
     const { body } = await api<{ enabled: boolean }>(`/admin/events/${encodeURIComponent(state.eventId)}/overload`, { token: state.token });
     renderOverload(body.enabled);
   } catch (err) {
-    renderOverload(null, err instanceof ApiError && err.status === 404 ? "The overload switch is not available on this platform." : errorText(err));
+    renderOverload(null, err instanceof ApiError && err.status === 404 ? () => t("operator.overload.unavailable") : errorText(err));
   }
 }
 
-function renderOverload(enabled: boolean | null, problem?: string): void {
+function renderOverload(enabled: boolean | null, problem?: Text): void {
   state.overload = enabled;
+  state.overloadProblem = problem;
   const button = $<HTMLButtonElement>("overload");
   button.disabled = enabled === null;
   button.setAttribute("aria-checked", String(enabled === true));
-  button.textContent = enabled === null ? "Overload: not available" : enabled ? "Overload: ON" : "Overload: off";
   button.dataset.state = enabled === null ? "unknown" : enabled ? "on" : "off";
   if (problem) say("overload-state", problem, "error");
-  else say("overload-state", enabled ? "Overload is on: every new viewer waits in line." : "Overload is off: viewers are admitted within the limits.");
+  else say("overload-state", () => t(enabled ? "operator.overload.on" : "operator.overload.off"));
+  renderOverloadButton();
+}
+
+function renderOverloadButton(): void {
+  const enabled = state.overload;
+  $("overload").textContent = t(enabled === null ? "operator.overload.notAvailable" : enabled ? "operator.overload.onButton" : "operator.overload.offButton");
 }
 
 $("overload").addEventListener("click", async () => {
@@ -179,17 +194,24 @@ async function poll(): Promise<void> {
     if (provisioned) body.pullZones = provisioned;
     else if (!body.pullZones?.length) body.pullZones = await publicCacheList(eventId);
     record(body);
-    renderFigures(body);
+    state.stats = body;
+    renderFigures();
     if (typeof body.overload === "boolean" && body.overload !== state.overload && state.overload !== null) renderOverload(body.overload);
     if (body.limits && !state.limitsTouched) fillLimits(body.limits);
     say("figures-status", "");
-    $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    state.updatedAt = new Date();
+    renderUpdated();
   } catch (err) {
     if (eventId !== state.eventId) return;
-    if (err instanceof ApiError && err.status === 401) return say("figures-status", "The operator token is no longer accepted. Forget it and enter it again.", "error");
-    say("figures-status", err instanceof ApiError && err.status === 404 ? "Live figures are not available on this platform." : errorText(err), "error");
-    renderFigures(null);
+    if (err instanceof ApiError && err.status === 401) return say("figures-status", () => t("operator.token.expired"), "error");
+    say("figures-status", err instanceof ApiError && err.status === 404 ? () => t("operator.figures.unavailable") : errorText(err), "error");
+    state.stats = null;
+    renderFigures();
   }
+}
+
+function renderUpdated(): void {
+  $("updated").textContent = state.updatedAt ? t("operator.figures.updated", { time: formatTime(state.updatedAt) }) : "";
 }
 
 /** Every node provisioned for the event, offline ones included (null where the platform has no such list). */
@@ -203,18 +225,22 @@ async function provisionedNodes(eventId: string): Promise<PullZone[] | null> {
 }
 
 /** A node's state as its badge says it. */
-function nodeState(z: PullZone): { label: string; tone: string } {
-  if (z.registered === false) return { label: "offline", tone: "locked" };
-  if (z.healthy === false) return { label: "unhealthy", tone: "locked" };
-  if (z.full) return { label: "full", tone: "unlocked" };
-  return { label: "healthy", tone: "free" };
+function nodeState(z: PullZone): { state: "offline" | "unhealthy" | "full" | "healthy"; tone: string } {
+  if (z.registered === false) return { state: "offline", tone: "locked" };
+  if (z.healthy === false) return { state: "unhealthy", tone: "locked" };
+  if (z.full) return { state: "full", tone: "unlocked" };
+  return { state: "healthy", tone: "free" };
 }
 
-/** Egress against capacity: "3.2 Mbit/s of 1000 Mbit/s (0 %)". */
+/** Egress against capacity: "3.2 Mbit/s of 1,000 Mbit/s (0%)". */
 function nodeEgress(z: PullZone): string {
   if (typeof z.egressBps !== "number") return "";
-  if (typeof z.capacityMbps !== "number") return mbps(z.egressBps);
-  return `${mbps(z.egressBps)} of ${z.capacityMbps} Mbit/s (${Math.round((z.egressBps / (z.capacityMbps * 1e6)) * 100)} %)`;
+  if (typeof z.capacityMbps !== "number") return formatBitrate(z.egressBps);
+  return t("operator.node.egressOf", {
+    egress: formatBitrate(z.egressBps),
+    capacity: t("unit.mbps", { value: formatNumber(z.capacityMbps) }),
+    percent: formatPercent(z.egressBps / (z.capacityMbps * 1e6), 0),
+  });
 }
 
 /** The event's healthy nodes from the public list, for platforms whose figures do not list nodes themselves. */
@@ -266,45 +292,52 @@ function currentValue(key: string, s: Stats): string {
       return String(s.queued ?? "–");
     case "egress": {
       const [edge, nodes] = egressSplit(s);
-      return `${edge === undefined ? "–" : mbps(edge)} / ${nodes === undefined ? "not reported" : mbps(nodes)}`;
+      return `${edge === undefined ? "–" : formatBitrate(edge)} / ${nodes === undefined ? t("operator.figures.notReported") : formatBitrate(nodes)}`;
     }
     case "originRequests": {
       const series = state.history.get("originRequests")?.[0];
       const rate = series?.[series.length - 1]?.v;
-      return `${rate === undefined ? "–" : rate.toFixed(2)} (${s.originRequests ?? "–"} in total)`;
+      return t("operator.figures.originTotal", {
+        rate: rate === undefined ? "–" : formatNumber(rate, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+        total: s.originRequests ?? "–",
+      });
     }
     case "cacheHitRatio":
-      return typeof s.cacheHitRatio === "number" ? `${(s.cacheHitRatio * 100).toFixed(1)} %` : "not reported yet";
+      return typeof s.cacheHitRatio === "number" ? formatPercent(s.cacheHitRatio) : t("operator.figures.notReportedYet");
   }
   return "–";
 }
 
-function renderFigures(s: Stats | null): void {
+function renderFigures(): void {
+  const s = state.stats;
   const now = Date.now();
   $("figures").replaceChildren(
     ...FIGURES.map((f) => {
-      const value = s ? currentValue(f.key, s) : "not available";
+      const value = s ? currentValue(f.key, s) : t("operator.figures.notAvailable");
+      const title = t(f.title);
       const series = state.history.get(f.key) ?? [];
       const raw = f.key === "activeSessions" || f.key === "queued" ? String(s?.[f.key] ?? "") : "";
       return h(
         "figure",
         { class: "figure", id: `fig-${f.key}`, "data-value": raw },
-        h("figcaption", {}, f.title),
+        h("figcaption", {}, title),
         h("div", { class: "value" }, value),
-        lineChart(series, WINDOW_MS, now, `${f.title} over the last 5 minutes; now ${value}`, f.scale),
-        f.series === 2 ? h("div", { class: "legend" }, h("span", { class: "k0" }, "edge"), " ", h("span", { class: "k1" }, "stadium")) : null,
+        lineChart(series, WINDOW_MS, now, t("operator.figures.chartLabel", { title, value }), f.scale),
+        f.series === 2
+          ? h("div", { class: "legend" }, h("span", { class: "k0" }, t("operator.figures.legendEdge")), " ", h("span", { class: "k1" }, t("operator.figures.legendStadium")))
+          : null,
       );
     }),
   );
   const nodes = $("nodes");
-  if (!s) return nodes.replaceChildren(h("li", { class: "hint" }, "not available"));
+  if (!s) return nodes.replaceChildren(h("li", { class: "hint" }, t("operator.figures.notAvailable")));
   nodes.replaceChildren(
     ...(s.pullZones?.length
       ? s.pullZones.map((z) =>
           h(
             "li",
-            { class: "node", "data-node-id": z.id, "data-state": nodeState(z).label },
-            h("span", { class: `badge ${nodeState(z).tone}` }, nodeState(z).label),
+            { class: "node", "data-node-id": z.id, "data-state": nodeState(z).state },
+            h("span", { class: `badge ${nodeState(z).tone}` }, t(`operator.node.${nodeState(z).state}`)),
             " ",
             h("strong", {}, z.name ?? z.id),
             " ",
@@ -312,16 +345,16 @@ function renderFigures(s: Stats | null): void {
               "span",
               { class: "hint" },
               [
-                typeof z.activeViewers === "number" ? `${z.activeViewers} viewer${z.activeViewers === 1 ? "" : "s"}` : "",
+                typeof z.activeViewers === "number" ? t("operator.node.viewers", { count: z.activeViewers }) : "",
                 nodeEgress(z),
-                typeof z.cacheHitRatio === "number" ? `hit ratio ${(z.cacheHitRatio * 100).toFixed(0)} %` : "",
+                typeof z.cacheHitRatio === "number" ? t("operator.node.hitRatio", { percent: formatPercent(z.cacheHitRatio, 0) }) : "",
               ]
                 .filter(Boolean)
                 .join(" · "),
             ),
           ),
         )
-      : [h("li", { class: "hint" }, "No stadium node is provisioned for this event.")]),
+      : [h("li", { class: "hint" }, t("operator.nodes.none"))]),
   );
 }
 
@@ -358,7 +391,7 @@ $<HTMLFormElement>("limits-form").addEventListener("submit", async (e) => {
     });
     if (ev) ev.title = title;
     state.limitsTouched = false;
-    say("limits-status", "The limits are saved; they apply to the next viewers who ask for access.", "ok");
+    say("limits-status", () => t("operator.limits.saved"), "ok");
   } catch (err) {
     say("limits-status", errorText(err), "error");
   }
@@ -366,7 +399,15 @@ $<HTMLFormElement>("limits-form").addEventListener("submit", async (e) => {
 
 // ---- start ---------------------------------------------------------------------------------------
 
+onLocaleChange(() => {
+  renderOverloadButton();
+  renderFigures();
+  renderUpdated();
+});
+
 async function main(): Promise<void> {
+  renderOverloadButton();
+  $("overload").textContent = t("operator.overload.unknown");
   if (state.token) {
     await loadEvents();
     openConsole();

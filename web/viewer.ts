@@ -1,8 +1,9 @@
 // The viewer page at `/`: sign in, channels with free/locked badges, passes and goods, hls.js playback,
-// the waiting line when the event is full, and the stadium-cache indicator.
+// the waiting line when the event is full, and the stadium-cache indicator; in Russian or English (web/i18n).
 import type HlsType from "hls.js";
-import { $, api, ApiError, errorText, formatMoney, h, idempotencyKey, say } from "./api";
-import { probeCaches, type StadiumNode, type CacheProbe } from "./caches";
+import { $, api, ApiError, h, idempotencyKey } from "./api";
+import { probeCaches, type CacheProbe } from "./caches";
+import { errorText, formatDateTime, formatDuration, formatMoney, initI18n, onLocaleChange, say, t, tNodes, type Text } from "./i18n";
 
 // hls.js is loaded by its own <script> tag (public/js/hls.min.js, copied from node_modules at build time).
 declare const Hls: typeof HlsType;
@@ -16,6 +17,10 @@ type Access =
   | { status: "granted"; sessionId: string; playbackUrl: string; expiresAt: string; leaseSeconds: number }
   | { status: "queued"; ticket: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number };
 
+type Queued = Extract<Access, { status: "queued" }>;
+/** Where the picture comes from, kept as data so the line can be said again in another language. */
+type Pathway = { kind: "none" } | { kind: "starting" } | { kind: "native" } | { kind: "stadium"; name: string } | { kind: "edge" } | { kind: "other"; pathwayId?: string; host: string };
+
 const TOKEN_KEY = "balancer.viewerToken";
 const CACHE_RECHECK_MS = 10_000;
 
@@ -25,6 +30,12 @@ const state = {
   eventId: "",
   channels: [] as Channel[],
   products: [] as Product[],
+  /** The viewer's purchases, or the failure that stopped listing them (null: signed out). */
+  purchases: null as Purchase[] | { error: Text } | null,
+  /** The place in line while waiting; `left` is the countdown to the next try. */
+  queue: null as { channel: Channel; q: Queued; left: number } | null,
+  pathway: { kind: "none" } as Pathway,
+  cachesChecked: false,
   caches: { available: false, nodes: [], reachable: null } as CacheProbe,
   /** The channel the viewer asked for (playing, queued or starting). */
   wanted: null as Channel | null,
@@ -37,6 +48,7 @@ const state = {
   attempt: 0,
 };
 
+initI18n();
 const video = $<HTMLVideoElement>("video");
 /** The player's recent events (errors, fragments), kept for bug reports and the browser tests. */
 const playerLog: { t: number; type: string; detail: string; fatal?: boolean }[] = [];
@@ -72,7 +84,7 @@ function renderAccount(): void {
   const signedIn = Boolean(state.user);
   $("account-bar").hidden = !signedIn;
   $("auth-section").hidden = signedIn;
-  $("signed-in-as").textContent = state.user ? `Signed in as ${state.user.login}` : "";
+  $("signed-in-as").textContent = state.user ? t("viewer.signedInAs", { login: state.user.login }) : "";
 }
 
 $<HTMLFormElement>("auth-form").addEventListener("submit", async (e) => {
@@ -80,8 +92,8 @@ $<HTMLFormElement>("auth-form").addEventListener("submit", async (e) => {
   const action = ((e as SubmitEvent).submitter as HTMLButtonElement | null)?.value === "register" ? "register" : "login";
   const login = $<HTMLInputElement>("login").value.trim();
   const password = $<HTMLInputElement>("password").value;
-  if (!login || !password) return say("auth-status", "Enter a login and a password.", "error");
-  say("auth-status", action === "register" ? "Creating your account…" : "Signing in…");
+  if (!login || !password) return say("auth-status", () => t("viewer.auth.missing"), "error");
+  say("auth-status", () => t(action === "register" ? "viewer.auth.registering" : "viewer.auth.signingIn"));
   try {
     const { body } = await api<{ token: string; user: User }>(`/auth/${action}`, { method: "POST", json: { login, password } });
     setToken(body.token);
@@ -89,7 +101,8 @@ $<HTMLFormElement>("auth-form").addEventListener("submit", async (e) => {
     $<HTMLInputElement>("password").value = "";
     say("auth-status", "");
     renderAccount();
-    say("status", action === "register" ? `Welcome, ${body.user.login}. Your account is ready.` : `Welcome back, ${body.user.login}.`, "ok");
+    const who = body.user.login;
+    say("status", () => t(action === "register" ? "viewer.auth.welcomeNew" : "viewer.auth.welcomeBack", { login: who }), "ok");
     await Promise.all([loadChannels(), loadPurchases()]);
     $("logout").focus();
   } catch (err) {
@@ -103,7 +116,7 @@ $("logout").addEventListener("click", async () => {
   setToken(null);
   renderAccount();
   if (token) await api("/auth/logout", { method: "POST", token }).catch(() => undefined);
-  say("status", "You are signed out.");
+  say("status", () => t("viewer.auth.signedOut"));
   await Promise.all([loadChannels(), loadPurchases()]);
   $<HTMLInputElement>("login").focus();
 });
@@ -118,7 +131,7 @@ async function loadEvents(): Promise<void> {
     const fromUrl = new URLSearchParams(location.search).get("event");
     state.eventId = body.find((ev) => ev.id === fromUrl)?.id ?? body.find((ev) => ev.id === "demo")?.id ?? body[0]?.id ?? "";
     select.value = state.eventId;
-    if (!body.length) say("status", "There are no events yet. An operator has to create one first.");
+    if (!body.length) say("status", () => t("viewer.channels.noEvents"));
   } catch (err) {
     say("status", errorText(err), "error");
   }
@@ -132,8 +145,10 @@ $<HTMLSelectElement>("event-select").addEventListener("change", async (e) => {
 });
 
 async function loadChannels(): Promise<void> {
-  const list = $("channels");
-  if (!state.eventId) return list.replaceChildren();
+  if (!state.eventId) {
+    state.channels = [];
+    return renderChannels();
+  }
   try {
     const { body } = await api<Channel[]>(`/events/${encodeURIComponent(state.eventId)}/channels`, { token: state.token });
     state.channels = body;
@@ -141,13 +156,22 @@ async function loadChannels(): Promise<void> {
     state.channels = [];
     say("status", errorText(err), "error");
   }
+  renderChannels();
+}
+
+function renderChannels(): void {
+  const list = $("channels");
   list.replaceChildren(
     ...state.channels.map((ch) => {
-      const badge = !ch.paid ? ["Free", "free"] : ch.locked ? ["Locked", "locked"] : ["Unlocked", "unlocked"];
+      const badge = !ch.paid
+        ? [t("viewer.badge.free"), "free"]
+        : ch.locked
+          ? [t("viewer.badge.locked"), "locked"]
+          : [t("viewer.badge.unlocked"), "unlocked"];
       const product = state.products.find((p) => p.id === ch.productId);
       const button = ch.locked
-        ? h("button", { type: "button", class: "secondary", "aria-label": `Unlock ${ch.title}` }, "Unlock")
-        : h("button", { type: "button", "aria-label": `Watch ${ch.title}` }, "Watch");
+        ? h("button", { type: "button", class: "secondary", "aria-label": t("viewer.channel.unlockLabel", { channel: ch.title }) }, t("viewer.channel.unlock"))
+        : h("button", { type: "button", "aria-label": t("viewer.channel.watchLabel", { channel: ch.title }) }, t("viewer.channel.watch"));
       button.addEventListener("click", () => (ch.locked ? offerProduct(ch, product) : void play(ch)));
       return h(
         "li",
@@ -158,12 +182,14 @@ async function loadChannels(): Promise<void> {
       );
     }),
   );
-  if (!state.channels.length && state.eventId) list.append(h("li", { class: "hint" }, "This event has no channels yet."));
+  if (!state.channels.length && state.eventId) list.append(h("li", { class: "hint" }, t("viewer.channels.none")));
 }
 
 function offerProduct(ch: Channel, product: Product | undefined): void {
-  const what = product ? `the ${product.title} (${formatMoney(product.price)})` : "a pass";
-  say("shop-status", `${ch.title} needs ${what}. ${state.user ? "Buy it below." : "Sign in, then buy it below."}`);
+  say("shop-status", () => {
+    const needs = product ? t("viewer.offer.product", { channel: ch.title, product: product.title, price: formatMoney(product.price) }) : t("viewer.offer.anyPass", { channel: ch.title });
+    return `${needs} ${state.user ? t("viewer.offer.buyBelow") : t("viewer.offer.signInFirst")}`;
+  });
   const target = product && document.querySelector<HTMLButtonElement>(`[data-product-id="${CSS.escape(product.id)}"] button`);
   (target ?? $("shop-title")).scrollIntoView({ block: "center" });
   target?.focus();
@@ -176,9 +202,13 @@ async function loadProducts(): Promise<void> {
   } catch (err) {
     say("shop-status", errorText(err), "error");
   }
+  renderProducts();
+}
+
+function renderProducts(): void {
   $("products").replaceChildren(
     ...state.products.map((p) => {
-      const button = h("button", { type: "button", "aria-label": `Buy ${p.title} for ${formatMoney(p.price)}` }, "Buy");
+      const button = h("button", { type: "button", "aria-label": t("viewer.shop.buyLabel", { product: p.title, price: formatMoney(p.price) }) }, t("viewer.shop.buy"));
       button.addEventListener("click", () => void buy(p, button));
       return h(
         "li",
@@ -193,13 +223,13 @@ async function loadProducts(): Promise<void> {
 
 async function buy(product: Product, button: HTMLButtonElement): Promise<void> {
   if (!state.token) {
-    say("shop-status", `Sign in to buy the ${product.title}.`, "error");
+    say("shop-status", () => t("viewer.shop.signInToBuy", { product: product.title }), "error");
     $<HTMLInputElement>("login").focus();
     return;
   }
   const paymentMethod = $<HTMLSelectElement>("payment-method").value;
   button.disabled = true;
-  say("shop-status", `Paying for the ${product.title}…`);
+  say("shop-status", () => t("viewer.shop.paying", { product: product.title }));
   try {
     await api("/purchases", {
       method: "POST",
@@ -207,8 +237,8 @@ async function buy(product: Product, button: HTMLButtonElement): Promise<void> {
       headers: { "idempotency-key": idempotencyKey() },
       json: { productId: product.id, ...(paymentMethod ? { paymentMethod } : {}) },
     });
-    const unlocks = product.kind === "channel_pass" && product.channelIds?.length ? " Its channels are unlocked." : "";
-    say("shop-status", `You bought the ${product.title}.${unlocks}`, "ok");
+    const unlocks = product.kind === "channel_pass" && Boolean(product.channelIds?.length);
+    say("shop-status", () => t("viewer.shop.bought", { product: product.title }) + (unlocks ? " " + t("viewer.shop.unlocked") : ""), "ok");
     await Promise.all([loadChannels(), loadPurchases()]);
   } catch (err) {
     if (err instanceof ApiError && err.code === "unauthenticated") {
@@ -222,19 +252,28 @@ async function buy(product: Product, button: HTMLButtonElement): Promise<void> {
 }
 
 async function loadPurchases(): Promise<void> {
-  const list = $("purchases");
-  if (!state.token) return list.replaceChildren(h("li", { class: "hint" }, "Sign in to see your purchases."));
-  try {
-    const { body } = await api<Purchase[]>("/purchases", { token: state.token });
-    const title = (id: string) => state.products.find((p) => p.id === id)?.title ?? id;
-    list.replaceChildren(
-      ...(body.length
-        ? body.map((p) => h("li", {}, `${title(p.productId)}, bought ${new Date(p.createdAt).toLocaleString()}`))
-        : [h("li", { class: "hint" }, "Nothing bought yet.")]),
-    );
-  } catch (err) {
-    list.replaceChildren(h("li", { class: "hint" }, errorText(err)));
+  if (!state.token) state.purchases = null;
+  else {
+    try {
+      state.purchases = (await api<Purchase[]>("/purchases", { token: state.token })).body;
+    } catch (err) {
+      state.purchases = { error: errorText(err) };
+    }
   }
+  renderPurchases();
+}
+
+function renderPurchases(): void {
+  const list = $("purchases");
+  const bought = state.purchases;
+  if (!bought) return list.replaceChildren(h("li", { class: "hint" }, t("viewer.purchases.signIn")));
+  if (!Array.isArray(bought)) return list.replaceChildren(h("li", { class: "hint" }, typeof bought.error === "function" ? bought.error() : bought.error));
+  const title = (id: string) => state.products.find((p) => p.id === id)?.title ?? id;
+  list.replaceChildren(
+    ...(bought.length
+      ? bought.map((p) => h("li", {}, t("viewer.purchases.item", { product: title(p.productId), date: formatDateTime(new Date(p.createdAt)) })))
+      : [h("li", { class: "hint" }, t("viewer.purchases.none"))]),
+  );
 }
 
 // ---- playback and the waiting line ---------------------------------------------------------------
@@ -244,7 +283,7 @@ async function play(ch: Channel): Promise<void> {
   state.wanted = ch;
   const attempt = ++state.attempt;
   $<HTMLButtonElement>("stop").disabled = false;
-  say("now-playing", `Asking for access to ${ch.title}…`);
+  say("now-playing", () => t("viewer.player.asking", { channel: ch.title }));
   $("player-section").scrollIntoView({ block: "start" });
   await refreshCaches();
   if (attempt !== state.attempt) return;
@@ -275,7 +314,8 @@ async function requestAccess(ch: Channel, attempt: number, ticket: string | unde
     if (err instanceof ApiError && (err.status === 429 || err.status === 503)) {
       // The platform is busy in another way: keep the place and ask again a little later.
       const retry = err.retryAfterSeconds ?? 5;
-      say("now-playing", `${err.message} Trying again in ${retry} s.`, "error");
+      const why = errorText(err);
+      say("now-playing", () => t("viewer.player.retrying", { error: why(), seconds: retry }), "error");
       state.queueTimer = setTimeout(() => void requestAccess(ch, attempt, ticket), retry * 1000);
       return;
     }
@@ -287,46 +327,53 @@ async function requestAccess(ch: Channel, attempt: number, ticket: string | unde
   }
 }
 
-function showQueue(ch: Channel, attempt: number, q: Extract<Access, { status: "queued" }>, retryAfter: number): void {
+function showQueue(ch: Channel, attempt: number, q: Queued, retryAfter: number): void {
   $("waiting").hidden = false;
   video.hidden = true;
-  $("queue-position").textContent = String(q.position);
-  $("queue-wait").textContent = describeSeconds(q.estimatedWaitSeconds);
-  say("now-playing", `${ch.title} is full right now: you are number ${q.position} in line. Playback starts by itself when it is your turn.`);
-  let left = Math.max(1, Math.ceil(retryAfter));
-  $("queue-countdown").textContent = String(left);
+  const queue = { channel: ch, q, left: Math.max(1, Math.ceil(retryAfter)) };
+  state.queue = queue;
+  renderQueue();
+  say("now-playing", () => t("viewer.queue.status", { channel: ch.title, position: q.position }));
   clearInterval(state.queueTimer as number);
   state.queueTimer = setInterval(() => {
-    left -= 1;
-    $("queue-countdown").textContent = String(Math.max(0, left));
-    if (left <= 0) {
+    queue.left -= 1;
+    $("queue-countdown").textContent = String(Math.max(0, queue.left));
+    if (queue.left <= 0) {
       clearInterval(state.queueTimer as number);
       void requestAccess(ch, attempt, q.ticket);
     }
   }, 1000);
 }
 
+/** The place in line, the expected wait ("about 2 minutes") and the countdown, each in its own element for the tests. */
+function renderQueue(): void {
+  const queue = state.queue;
+  if (!queue) return;
+  $("queue-position-line").replaceChildren(...tNodes("viewer.queue.position", { position: h("strong", { id: "queue-position" }, String(queue.q.position)) }));
+  $("queue-wait-line").replaceChildren(
+    ...tNodes("viewer.queue.wait", {
+      wait: h("span", { id: "queue-wait" }, formatDuration(queue.q.estimatedWaitSeconds)),
+      seconds: h("strong", { id: "queue-countdown" }, String(Math.max(0, queue.left))),
+    }),
+  );
+}
+
 function hideQueue(): void {
   clearInterval(state.queueTimer as number);
   clearTimeout(state.queueTimer as number);
+  state.queue = null;
   $("waiting").hidden = true;
   video.hidden = false;
 }
 
 $("leave-queue").addEventListener("click", () => {
   stop();
-  say("now-playing", "You left the line. Choose a channel to try again.");
+  say("now-playing", () => t("viewer.queue.left"));
 });
 
-function describeSeconds(s: number): string {
-  if (!Number.isFinite(s) || s <= 0) return "less than a minute";
-  if (s < 90) return `${Math.round(s)} seconds`;
-  return `${Math.round(s / 60)} minutes`;
-}
-
 function startPlayer(ch: Channel, granted: Extract<Access, { status: "granted" }>): void {
-  say("now-playing", `Playing ${ch.title}.`, "ok");
-  $("pathway").textContent = "starting…";
+  say("now-playing", () => t("viewer.player.playing", { channel: ch.title }), "ok");
+  setPathway({ kind: "starting" });
   if (typeof Hls !== "undefined" && Hls.isSupported()) {
     const hls = new Hls({ lowLatencyMode: false });
     state.hls = hls;
@@ -349,15 +396,15 @@ function startPlayer(ch: Channel, granted: Extract<Access, { status: "granted" }
       const code = data.response?.code ?? 0;
       if (code === 410 || code === 403) {
         // The lease ended or the link is no longer valid: ask for access again, which may mean the line.
-        say("now-playing", "The viewing session ended. Asking for access again…");
+        say("now-playing", () => t("viewer.player.sessionEnded"));
         void play(ch);
       } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 3) {
         hls.recoverMediaError();
       } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
-        say("now-playing", "The stream stalled on the network. Retrying…", "error");
+        say("now-playing", () => t("viewer.player.stalled"), "error");
         setTimeout(() => attempt === state.attempt && hls.startLoad(), 2000);
       } else {
-        say("now-playing", "The player stopped with an error. Press Watch to try again.", "error");
+        say("now-playing", () => t("viewer.player.failed"), "error");
       }
     });
     hls.loadSource(granted.playbackUrl);
@@ -365,9 +412,9 @@ function startPlayer(ch: Channel, granted: Extract<Access, { status: "granted" }
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
     video.src = granted.playbackUrl;
     void video.play().catch(() => undefined);
-    $("pathway").textContent = "chosen by the browser's own player";
+    setPathway({ kind: "native" });
   } else {
-    say("now-playing", "This browser cannot play HLS video.", "error");
+    say("now-playing", () => t("viewer.player.noHls"), "error");
   }
   clearInterval(state.cacheTimer as number);
   state.cacheTimer = setInterval(() => void refreshCaches(), CACHE_RECHECK_MS);
@@ -375,7 +422,6 @@ function startPlayer(ch: Channel, granted: Extract<Access, { status: "granted" }
 
 /** Shows where the last fragment came from: a stadium node (by host) or the internet edge. */
 function showPathway(url: string, pathwayId: string | undefined): void {
-  const el = $("pathway");
   let host = "";
   try {
     host = new URL(url, location.href).host;
@@ -383,9 +429,27 @@ function showPathway(url: string, pathwayId: string | undefined): void {
     return;
   }
   const node = state.caches.nodes.find((n) => hostOf(n.baseUrl) === host);
-  const text = node ? `stadium node ${node.name}` : host === location.host ? "internet edge" : `${pathwayId ?? "other pathway"} (${host})`;
-  el.dataset.kind = node ? "stadium" : host === location.host ? "edge" : "other";
-  el.dataset.pathway = pathwayId ?? "";
+  setPathway(node ? { kind: "stadium", name: node.name } : host === location.host ? { kind: "edge" } : { kind: "other", host, ...(pathwayId ? { pathwayId } : {}) });
+  $("pathway").dataset.pathway = pathwayId ?? "";
+}
+
+function setPathway(p: Pathway): void {
+  state.pathway = p;
+  renderPathway();
+}
+
+function renderPathway(): void {
+  const el = $("pathway");
+  const p = state.pathway;
+  const text =
+    p.kind === "none" ? "–"
+    : p.kind === "starting" ? t("viewer.source.starting")
+    : p.kind === "native" ? t("viewer.source.native")
+    : p.kind === "stadium" ? t("viewer.source.stadium", { name: p.name })
+    : p.kind === "edge" ? t("viewer.source.edge")
+    : `${p.pathwayId ?? t("viewer.source.otherPathway")} (${p.host})`;
+  if (p.kind === "stadium" || p.kind === "edge" || p.kind === "other") el.dataset.kind = p.kind;
+  else delete el.dataset.kind;
   if (el.textContent !== text) el.textContent = text;
 }
 
@@ -409,7 +473,7 @@ function stop(): void {
   endSession(false);
   state.wanted = null;
   $<HTMLButtonElement>("stop").disabled = true;
-  $("pathway").textContent = "–";
+  setPathway({ kind: "none" });
   $("steering-line").hidden = true;
 }
 
@@ -427,7 +491,7 @@ function endSession(leaving: boolean): void {
 
 $("stop").addEventListener("click", () => {
   stop();
-  say("now-playing", "Stopped. Choose a channel to watch again.");
+  say("now-playing", () => t("viewer.player.stopped"));
 });
 addEventListener("pagehide", () => endSession(true));
 
@@ -457,22 +521,45 @@ async function reportCache(): Promise<void> {
 async function refreshCaches(): Promise<void> {
   if (!state.eventId) return;
   state.caches = await probeCaches(state.eventId);
+  state.cachesChecked = true;
+  renderCacheStatus();
+  await reportCache();
+}
+
+function renderCacheStatus(): void {
   const el = $("cache-status");
   const c = state.caches;
   el.dataset.reachable = c.reachable?.id ?? "";
-  el.textContent = !c.available
-    ? "not available on this platform"
-    : !c.nodes.length
-      ? "none serves this event"
-      : c.reachable
-        ? `${c.reachable.name} reachable${c.reachable.rttMs !== undefined ? ` (${c.reachable.rttMs} ms)` : ""}`
-        : `none reachable (${c.nodes.map((n: StadiumNode) => n.name).join(", ")})`;
-  await reportCache();
+  el.textContent = !state.cachesChecked
+    ? t("viewer.cache.notChecked")
+    : !c.available
+      ? t("viewer.cache.unavailable")
+      : !c.nodes.length
+        ? t("viewer.cache.noneServes")
+        : c.reachable
+          ? c.reachable.rttMs !== undefined
+            ? t("viewer.cache.reachableRtt", { name: c.reachable.name, ms: c.reachable.rttMs })
+            : t("viewer.cache.reachable", { name: c.reachable.name })
+          : t("viewer.cache.noneReachable", { names: c.nodes.map((n) => n.name).join(", ") });
 }
 
 // ---- start -------------------------------------------------------------------------------------
 
+// A switch of language redraws everything drawn from data; the status lines say themselves again (web/i18n say()).
+onLocaleChange(() => {
+  renderAccount();
+  renderChannels();
+  renderProducts();
+  renderPurchases();
+  renderQueue();
+  renderPathway();
+  renderCacheStatus();
+});
+
 async function main(): Promise<void> {
+  say("now-playing", () => t("viewer.player.idle"));
+  renderCacheStatus();
+  renderPurchases();
   await Promise.all([restoreSession(), loadEvents(), loadProducts()]);
   await Promise.all([loadChannels(), loadPurchases()]);
   void refreshCaches();
