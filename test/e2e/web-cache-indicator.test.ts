@@ -32,7 +32,7 @@ beforeAll(async () => {
     launchBrowser(),
   ]);
   node = await startNode(p, "stadium-north", { name: "North stand", port: await freePort(), capacityMbps: 1000 });
-  page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
+  page = await browser.newPage({ locale: "en-US", viewport: { width: 800, height: 1000 } });
 });
 afterAll(async () => {
   await browser?.close();
@@ -60,7 +60,7 @@ it("pings the event's stadium node, shows it reachable and passes its id as cach
 
 it("lists the event's stadium nodes in the operator console: the running one healthy with its egress against capacity, a provisioned one offline", async () => {
   await provision(p, "stadium-south", { name: "South stand", eventIds: ["demo"], capacityMbps: 500 });
-  const console_ = await browser.newPage({ viewport: { width: 1000, height: 1000 } });
+  const console_ = await browser.newPage({ locale: "en-US", viewport: { width: 1000, height: 1000 } });
   await console_.addInitScript((token) => sessionStorage.setItem("balancer.operatorToken", token), p.adminToken);
   await console_.goto(`${p.edgeUrl}/operator?pollMs=1000`);
   const row = console_.locator('#nodes li[data-node-id="stadium-north"]');

@@ -14,9 +14,9 @@ let first: Page;
 let second: Page;
 beforeAll(async () => {
   [p, browser] = await Promise.all([startSeededPlatform(), launchBrowser()]);
-  operator = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
-  first = await browser.newPage({ viewport: { width: 800, height: 900 } });
-  second = await browser.newPage({ viewport: { width: 800, height: 900 } });
+  operator = await browser.newPage({ locale: "en-US", viewport: { width: 1000, height: 1200 } });
+  first = await browser.newPage({ locale: "en-US", viewport: { width: 800, height: 900 } });
+  second = await browser.newPage({ locale: "en-US", viewport: { width: 800, height: 900 } });
 });
 afterAll(async () => {
   await browser?.close();
@@ -102,7 +102,7 @@ it("shows the session count fall as the viewers stop, and saves edited limits", 
 });
 
 it("fits both pages into a 360 px wide phone screen without sideways scrolling", async () => {
-  const phone = await browser.newPage({ viewport: { width: 360, height: 740 } });
+  const phone = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 740 } });
   // Signed in as operator, so the whole console (figures, charts, limits) is laid out, not just the token form.
   await phone.addInitScript((token) => sessionStorage.setItem("balancer.operatorToken", token), p.adminToken);
   for (const path of ["/", "/operator"]) {

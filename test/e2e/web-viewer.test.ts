@@ -11,7 +11,7 @@ let browser: Browser;
 let page: Page;
 beforeAll(async () => {
   [p, browser] = await Promise.all([startSeededPlatform(), launchBrowser()]);
-  page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+  page = await browser.newPage({ locale: "en-US", viewport: { width: 900, height: 1100 } });
 });
 afterAll(async () => {
   await browser?.close();

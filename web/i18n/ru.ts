@@ -192,7 +192,7 @@ export const ru: Catalogue = {
   "operator.limits.eventTitle": "Название",
   "operator.limits.maxSessions": "Максимум одновременных сеансов",
   "operator.limits.maxEgress": "Максимальный исходящий трафик, Мбит/с (интернет и стадион вместе)",
-  "operator.limits.lease": "Срок аренды сеанса, секунд",
+  "operator.limits.lease": "Срок аренды сеанса, с",
   "operator.limits.noLimit": "без ограничения",
   "operator.limits.save": "Сохранить ограничения",
   "operator.limits.saved": "Ограничения сохранены и действуют для следующих зрителей, которые запросят доступ.",
