@@ -3,6 +3,7 @@
 // playlists are polled and when, which new segments to prefetch. Pure: the object does the fetching and the alarm.
 import { listedEntries, listedKeys, listingKey, resolveListed } from "../../workers/hls/listing";
 import { MULTIVARIANT_KEY, type ChannelOrigin } from "../../workers/hls/paths";
+import { unprefixedKey } from "../../workers/hls/origins";
 import { NoVariantFitsError, PlaylistError, rewritePlaylist, type PlaylistInfo } from "../../workers/hls/rewrite";
 import type { Failure } from "../../workers/shared/errors";
 import { isPlaylistKey } from "../../workers/shared/origin-fetch";
@@ -170,7 +171,7 @@ export class PlaylistWindow {
   private list(emitted: string, key: string, info: PlaylistInfo): void {
     // Only the channel's own ladder is capped: an interstitial's multivariant (an ad) plays whole. The entry
     // asked with LL-HLS parameters is the channel's own ladder too: it must not open the top to a capped viewer.
-    const ladder = info.kind === "multivariant" && listingKey(key) === MULTIVARIANT_KEY;
+    const ladder = info.kind === "multivariant" && unprefixedKey(listingKey(key)) === MULTIVARIANT_KEY;
     const own = info.kind === "media" ? this.bandwidth(key) : 0;
     for (const e of listedEntries(emitted, key)) {
       const known = this.listed.get(e.key);
@@ -247,14 +248,14 @@ export class PlaylistWindow {
    * The text served for `fetched` under `key` with `variant`, rewritten the first time it is asked for.
    * A ladder capped below every variant, or a rewrite that fails, is a failure for this request only.
    */
-  rendering(fetched: FetchedPlaylist, req: { key: string; origin: ChannelOrigin; variant?: PlaylistVariant }): string | Failure {
-    const vk = variantKey(req.variant);
+  rendering(fetched: FetchedPlaylist, req: { key: string; origin: ChannelOrigin; variant?: PlaylistVariant; servedAs?: string }): string | Failure {
+    const vk = variantKey(req.variant) + (req.servedAs === undefined ? "" : ` as ${req.servedAs}`);
     const kept = fetched.rendered.get(vk);
     if (kept !== undefined) return kept;
     const variant = fetched.info.kind === "multivariant" ? req.variant : {};
     let text: string;
     try {
-      text = rewritePlaylist(fetched.text, { playlistUrl: fetched.url.toString(), playlistKey: req.key, origin: req.origin, ...variant }).text;
+      text = rewritePlaylist(fetched.text, { playlistUrl: fetched.url.toString(), playlistKey: req.key, origin: req.origin, ...variant, ...(req.servedAs === undefined ? {} : { servedAs: req.servedAs }) }).text;
     } catch (err) {
       if (err instanceof NoVariantFitsError) return { code: "unavailable", message: "No quality of this stream fits the event's traffic budget now.", retryAfterSeconds: 5 };
       if (err instanceof PlaylistError) return { code: "bad_origin_playlist", reason: err.reason };
@@ -279,6 +280,11 @@ export class PlaylistWindow {
     const known = this.watches.has(target.key);
     setBounded(this.watches, target.key, { target, lastRequested: now }, MAX_WATCHES);
     return !known;
+  }
+
+  /** The playlist keys watched now, most recently requested last. */
+  watchedKeys(): string[] {
+    return [...this.watches.keys()];
   }
 
   /**

@@ -61,6 +61,8 @@ export interface LiveMediaPlaylistOptions extends LiveClock {
    * Defaults to 0 (the Unix epoch).
    */
   onAirMsn?: number;
+  /** Added to EXT-X-MEDIA-SEQUENCE (another encoder's numbering of the same clock); segmentUri gets the clock's msn. */
+  sequenceOffset?: number;
 }
 
 /**
@@ -83,7 +85,7 @@ export function buildLiveMediaPlaylist(o: LiveMediaPlaylistOptions): string {
     "#EXTM3U",
     `#EXT-X-VERSION:${version}`,
     `#EXT-X-TARGETDURATION:${targetDuration(o, first, last)}`,
-    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first + (o.sequenceOffset ?? 0)}`,
   ];
   if (o.loopSegments !== undefined) {
     lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence(first, o.loopSegments, o.onAirMsn)}`);

@@ -7,6 +7,7 @@ declare namespace Cloudflare {
 	interface Env {
 		ASSETS: Fetcher;
 		SEGMENT_DELAY_MS: string;
+		LIVE_MSN_OFFSET: string;
 	}
 }
 interface DemoOriginEnv extends Cloudflare.Env {}

@@ -7,6 +7,11 @@ export interface ChannelOrigin {
   originUrl: string;
   /** Extra hosts the playlists may link to: `host` (default port) or `host:port`, case-insensitive. */
   allowedHosts: string[];
+  /**
+   * What every key of this origin starts with: "" (or absent) for the channel's own origin, `_b1/`, `_b2/`…
+   * for its backups (see origins.ts), so that two encoders' resources never share a key.
+   */
+  keyPrefix?: string;
 }
 
 /** A play key that does not name a resource of this channel; `reason` says which rule refused it. */
@@ -29,6 +34,8 @@ const EXT_PREFIX = "_ext/";
 export interface CompiledOrigin {
   readonly originUrl: string;
   readonly hostsKey: string;
+  /** See ChannelOrigin.keyPrefix. */
+  readonly keyPrefix: string;
   /** originUrl without its fragment, as the URL parser serialises it. */
   readonly originHref: string;
   /** `scheme://host[:port]` of the origin. */
@@ -47,8 +54,10 @@ const compiled = new WeakMap<ChannelOrigin, CompiledOrigin>();
 /** Resolves and validates a ChannelOrigin once; throws TypeError on a misconfigured channel. */
 export function compileOrigin(origin: ChannelOrigin): CompiledOrigin {
   const hostsKey = origin.allowedHosts.join(",");
+  const keyPrefix = origin.keyPrefix ?? "";
   const hit = compiled.get(origin);
-  if (hit !== undefined && hit.originUrl === origin.originUrl && hit.hostsKey === hostsKey) return hit;
+  if (hit !== undefined && hit.originUrl === origin.originUrl && hit.hostsKey === hostsKey && hit.keyPrefix === keyPrefix) return hit;
+  if (keyPrefix !== "" && !/^_b[1-9]\/$/.test(keyPrefix)) throw new TypeError(`keyPrefix is not a backup prefix: ${keyPrefix}`);
 
   let url: URL;
   try {
@@ -67,6 +76,7 @@ export function compileOrigin(origin: ChannelOrigin): CompiledOrigin {
   const result: CompiledOrigin = {
     originUrl: origin.originUrl,
     hostsKey,
+    keyPrefix,
     originHref: href,
     authority,
     dirPath,
@@ -165,10 +175,10 @@ export function mapUrl(abs: URL, c: CompiledOrigin): KeyResult {
   if (abs.username !== "" || abs.password !== "") return { refusal: "userinfo", detail: "URL carries userinfo" };
   if (!hostAllowed(abs, c)) return { refusal: "host", detail: abs.host };
   const bare = stripFragment(abs.href);
-  if (bare === c.originHref) return { key: MULTIVARIANT_KEY };
+  if (bare === c.originHref) return { key: c.keyPrefix + MULTIVARIANT_KEY };
   // The entry with a query added (an LL-HLS blocking reload of a channel whose entry is a media playlist).
   const entryQuery = entryQueryOf(bare, c);
-  if (entryQuery !== null) return { key: `${MULTIVARIANT_KEY}?${entryQuery}` };
+  if (entryQuery !== null) return { key: `${c.keyPrefix}${MULTIVARIANT_KEY}?${entryQuery}` };
   const authority = `${abs.protocol}//${abs.host}`;
   // With no userinfo, the serialisation is authority + path + query (+ fragment).
   const pathAndQuery = bare.slice(authority.length);
@@ -179,7 +189,7 @@ export function mapUrl(abs: URL, c: CompiledOrigin): KeyResult {
   }
   key ??= `${EXT_PREFIX}${abs.protocol.slice(0, -1)}/${abs.host}${pathAndQuery}`;
   const bad = keySyntaxError(key);
-  return bad === null ? { key } : { refusal: "path", detail: `no play key can name it (${bad})` };
+  return bad === null ? { key: c.keyPrefix + key } : { refusal: "path", detail: `no play key can name it (${bad})` };
 }
 
 /**
@@ -259,8 +269,10 @@ function keySyntaxError(key: string): string | null {
  * the channel's origin, bad ports, over-long or non-canonical spellings. For every URL u that
  * toPlayKey accepts, fromPlayKey(toPlayKey(u)) equals u without its fragment.
  */
-export function fromPlayKey(key: string, origin: ChannelOrigin): URL {
+export function fromPlayKey(prefixedKey: string, origin: ChannelOrigin): URL {
   const c = compileOrigin(origin);
+  if (!prefixedKey.startsWith(c.keyPrefix)) throw new PlayKeyError("not a key of this origin");
+  const key = prefixedKey.slice(c.keyPrefix.length);
   const bad = keySyntaxError(key);
   if (bad !== null) throw new PlayKeyError(bad);
   if (key === MULTIVARIANT_KEY) return new URL(c.originHref);
@@ -288,7 +300,7 @@ export function fromPlayKey(key: string, origin: ChannelOrigin): URL {
     throw new PlayKeyError(back.refusal === "host" ? `host ${back.detail} is outside the channel's origin` : back.detail);
   }
   // One resource, one key: any spelling the URL parser normalises (case, default ports, dot forms) is refused.
-  if (back.key !== key) throw new PlayKeyError("not the canonical key of its URL");
+  if (back.key !== prefixedKey) throw new PlayKeyError("not the canonical key of its URL");
   return url;
 }
 

@@ -46,6 +46,12 @@ export interface RewriteOptions {
   /** The play key the player fetched this playlist under: the base for the emitted relative references. */
   playlistKey: string;
   origin: ChannelOrigin;
+  /**
+   * The key the text is served under when that is not `playlistKey`: a backup origin's playlist served in
+   * place of the channel's own (see durable-objects/origin-shield/origins.ts). Emitted references are
+   * relative to it; keys are still the origin's own.
+   */
+  servedAs?: string;
   /** Multivariant only: insert the platform's EXT-X-CONTENT-STEERING and PATHWAY-IDs. */
   steering?: SteeringOptions;
   /** Multivariant only: remove variants whose BANDWIDTH exceeds this many bits per second. */
@@ -147,10 +153,12 @@ export class UriMapper {
   private readonly fastDir: string | null;
   /** The origin playlist's path+query relative to its directory: it maps to index.m3u8, not to itself. */
   private readonly originRel: string;
+  /** The origin's key prefix (ChannelOrigin.keyPrefix). */
+  private readonly prefix: string;
   /** `scheme://host/dir/` of playlistUrl, for resolving plain relative URIs by concatenation; null with userinfo. */
   private readonly baseDir: string | null;
 
-  constructor(opts: Pick<RewriteOptions, "playlistUrl" | "playlistKey" | "origin">) {
+  constructor(opts: Pick<RewriteOptions, "playlistUrl" | "playlistKey" | "origin" | "servedAs">) {
     this.origin = compileOrigin(opts.origin);
     try {
       this.base = new URL(opts.playlistUrl);
@@ -164,7 +172,8 @@ export class UriMapper {
       if (e instanceof PlayKeyError) throw new TypeError(`playlistKey is not a play key of this channel: ${e.reason}`);
       throw e;
     }
-    this.playlistKey = opts.playlistKey;
+    this.playlistKey = opts.servedAs ?? opts.playlistKey;
+    this.prefix = this.origin.keyPrefix;
     this.originRel = this.origin.originHref.slice(this.origin.dirHref.length);
     const b = this.base;
     const httpBase = (b.protocol === "http:" || b.protocol === "https:") && b.username === "" && b.password === "";
@@ -172,10 +181,11 @@ export class UriMapper {
     // The fast path needs the base to sit in the origin's directory tree at the place its key says
     // (after an origin redirect playlistUrl and playlistKey differ, and only the URL path is right).
     const sameResource = stripFragment(this.base.href) === keyUrl.href;
-    if (!sameResource || opts.playlistKey.startsWith("_ext/")) {
+    const servedElsewhere = opts.servedAs !== undefined && opts.servedAs !== opts.playlistKey;
+    if (!sameResource || servedElsewhere || opts.playlistKey.startsWith(`${this.prefix}_ext/`)) {
       this.fastDir = null;
-    } else if (opts.playlistKey === MULTIVARIANT_KEY) {
-      this.fastDir = "";
+    } else if (opts.playlistKey === this.prefix + MULTIVARIANT_KEY) {
+      this.fastDir = this.prefix;
     } else {
       const q = opts.playlistKey.indexOf("?");
       const path = q < 0 ? opts.playlistKey : opts.playlistKey.slice(0, q);
@@ -204,8 +214,8 @@ export class UriMapper {
   fast(raw: string): string | null {
     if (this.fastDir !== null && isPlainRelative(raw)) {
       const key = this.fastDir + raw;
-      if (key.length > MAX_PLAY_KEY_LENGTH || key === this.originRel) return null;
-      if (this.fastDir === "" && isReservedFirstSegment(raw)) return null;
+      if (key.length > MAX_PLAY_KEY_LENGTH || isEntry(key, this.prefix + this.originRel)) return null;
+      if (this.fastDir === this.prefix && isReservedFirstSegment(raw)) return null;
       return raw;
     }
     let abs: string;
@@ -234,11 +244,11 @@ export class UriMapper {
     let key: string | null = null;
     if (abs.startsWith(this.origin.dirHref)) {
       const rel = pathAndQuery.slice(this.origin.dirPath.length);
-      if (rel === this.originRel) return null; // the origin playlist itself: index.m3u8, left to the URL path
+      if (isEntry(rel, this.originRel)) return null; // the origin playlist itself (a query added too): index.m3u8, left to the URL path
       if (!isReservedFirstSegment(rel)) key = rel;
     }
     key ??= `_ext/${scheme}/${host}${pathAndQuery}`;
-    return key.length > MAX_PLAY_KEY_LENGTH ? null : key;
+    return key.length > MAX_PLAY_KEY_LENGTH ? null : this.prefix + key;
   }
 
   /** Resolve with URL, map with toPlayKey's rules, emit relativeUri. */
@@ -253,6 +263,11 @@ export class UriMapper {
     if ("refusal" in r) return r;
     return { uri: relativeUri(this.playlistKey, r.key) };
   }
+}
+
+/** Whether `rel` is the origin playlist `entry` itself, or it with a query (the entry's blocking reloads). */
+function isEntry(rel: string, entry: string): boolean {
+  return rel === entry || (rel.startsWith(entry) && rel[entry.length] === (entry.includes("?") ? "&" : "?"));
 }
 
 function stripFragment(href: string): string {

@@ -232,6 +232,10 @@ describe("fast path", () => {
       origin: { originUrl: "https://origin.example/ch/master.m3u8?tok=1", allowedHosts: [] },
     },
     { playlistUrl: "https://cdn.example/x/y.m3u8", playlistKey: "_ext/https/cdn.example/x/y.m3u8", origin: ORIGIN },
+    // A backup origin's playlists: every key carries its prefix, and one may be served under the primary's key.
+    { playlistUrl: "https://origin.example/live/ch/720p/index.m3u8", playlistKey: "_b1/720p/index.m3u8", origin: { ...ORIGIN, keyPrefix: "_b1/" } },
+    { playlistUrl: "https://origin.example/live/ch/index.m3u8", playlistKey: "_b2/index.m3u8", origin: { ...ORIGIN, keyPrefix: "_b2/" } },
+    { playlistUrl: "https://origin.example/live/ch/720p/index.m3u8", playlistKey: "_b1/720p/index.m3u8", servedAs: "720p/index.m3u8", origin: { ...ORIGIN, keyPrefix: "_b1/" } },
   ];
   const piece = fc.constantFrom(
     "a", "Z", "0", "seg-1.ts", "-", ".", "..", "_", "~", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=", "@", "/", "?", ":",

@@ -26,12 +26,16 @@ const LADDERS: Record<string, string> = {
   "all.m3u8": buildMultivariantPlaylist(variants("any")),
 };
 
-/** The live media playlist of rendition `r` at `now`. */
-export function renditionPlaylist(r: Rendition, now: number): string {
+/**
+ * The live media playlist of rendition `r` at `now`. `offset` renumbers it as another encoder of the same
+ * picture would (LIVE_MSN_OFFSET): sequence numbers and segment names shifted, program date times the same.
+ */
+export function renditionPlaylist(r: Rendition, now: number, offset = 0): string {
   return buildLiveMediaPlaylist({
     ...clockAt(now),
     loopSegments: media.loopSegments,
-    segmentUri: (msn) => `seg-${msn}.${r.segmentExtension}`,
+    sequenceOffset: offset,
+    segmentUri: (msn) => `seg-${msn + offset}.${r.segmentExtension}`,
     segmentDuration: (msn) => r.segmentDurations[msn % media.loopSegments] ?? media.segmentSeconds,
     mapUri: r.container === "fmp4" ? "init.mp4" : undefined,
     onAirMsn: ON_AIR_MSN,
@@ -56,19 +60,25 @@ export const live = new Hono<DemoOriginApp>()
     const { stream, file } = c.req.param();
     const r = findRendition(c.req.param("rendition"));
     if (!STREAM_NAME.test(stream) || r === undefined) return notFound(c);
-    if (file === "index.m3u8") return playlist(c, renditionPlaylist(r, Date.now()));
+    const offset = msnOffset(c.env);
+    if (file === "index.m3u8") return playlist(c, renditionPlaylist(r, Date.now(), offset));
     if (file === "init.mp4" && r.container === "fmp4") {
       return (await serveAsset(c.env, c.req.raw, `/live/${r.id}/init.mp4`)) ?? notFound(c);
     }
     const m = SEGMENT_FILE.exec(file);
     if (!m || m[2] !== r.segmentExtension) return notFound(c);
-    const msn = Number(m[1]);
+    const msn = Number(m[1]) - offset;
     // Lagging players and caches still get old segments; a segment from the future does not exist yet.
     if (!segmentInReach(msn, clockAt(Date.now()))) {
       return jsonError(c, 404, "not_found", `Segment ${msn} is not available at this time.`);
     }
     return (await serveAsset(c.env, c.req.raw, sourceSegmentPath(r, msn))) ?? notFound(c);
   });
+
+function msnOffset(env: DemoOriginEnv): number {
+  const n = Number(env.LIVE_MSN_OFFSET ?? "0");
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
 
 function notFound(c: Context): Response {
   return jsonError(c, 404, "not_found", `Nothing is at ${c.req.path}.`);

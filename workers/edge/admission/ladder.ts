@@ -14,6 +14,7 @@ export async function channelLadder(env: Env, channel: Channel, now: number): Pr
   try {
     const found = await originShield(env, channel.eventId, channel.id).ladder({
       origin: { originUrl: channel.originUrl, allowedHosts: channel.allowedHosts },
+      backupOriginUrls: channel.backupOriginUrls ?? [],
       originVersion: `${channel.originUrl} ${channel.updatedAt}`,
     });
     ladder = found && found.length > 0 ? found : undefined;

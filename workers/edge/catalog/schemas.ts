@@ -1,4 +1,5 @@
 // zod schemas of the catalog: what the operator sends, what KV stores, what clients read.
+import { MAX_BACKUP_ORIGINS } from "../../hls/origins";
 import { z } from "@hono/zod-openapi";
 import { IdSchema } from "../../shared/ids";
 
@@ -63,6 +64,15 @@ export const ChannelInputSchema = z
     paid: z.boolean(),
     productId: IdSchema.optional(),
     allowedHosts: z.array(HostSchema).max(16).default([]),
+    backupOriginUrls: z
+      .array(OriginUrlSchema)
+      .max(MAX_BACKUP_ORIGINS)
+      .default([])
+      .openapi({ description: "Backup origins, in order: the channel moves to the next when its origin fails or its live playlist stops advancing, and back when the origin is healthy again. Each is fetched only from its own host and allowedHosts" }),
+  })
+  .refine((c) => new Set([c.originUrl, ...c.backupOriginUrls]).size === 1 + c.backupOriginUrls.length, {
+    message: "backup origins must differ from the origin and from each other",
+    path: ["backupOriginUrls"],
   })
   .refine((c) => !c.paid || c.productId !== undefined, {
     message: "a paid channel needs the productId that unlocks it",
@@ -79,6 +89,7 @@ export const ChannelSchema = z
     paid: z.boolean(),
     productId: IdSchema.optional(),
     allowedHosts: z.array(z.string()),
+    backupOriginUrls: z.array(z.string()).optional(),
     updatedAt: z.string(),
   })
   .openapi("Channel");

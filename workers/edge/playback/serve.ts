@@ -7,6 +7,7 @@ import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type Playba
 import { singleChunk } from "../../shared/playback/response";
 import { DomainError } from "../../shared/errors";
 import { fromPlayKey, MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
+import { channelOrigins, originIndexOfKey } from "../../hls/origins";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
 import { originShield, type PlaylistVariant } from "../../../durable-objects/origin-shield/client";
@@ -94,8 +95,13 @@ async function countWhenComplete(env: Env, eventId: string, sessionId: string, c
 async function load(req: EdgeRequest, channel: Channel, cacheKey: string, variant: PlaylistVariant | undefined): Promise<UpstreamResult> {
   const { env, ctx, key } = req;
   const origin = { originUrl: channel.originUrl, allowedHosts: channel.allowedHosts };
+  const backupOriginUrls = channel.backupOriginUrls ?? [];
   try {
-    fromPlayKey(key, origin); // refuse path tricks here, before any Durable Object sees them
+    // Refuse path tricks here, before any Durable Object sees them: a key is its own origin's (see origins.ts).
+    const origins = channelOrigins(channel.originUrl, channel.allowedHosts, backupOriginUrls);
+    const own = origins[originIndexOfKey(key, origins) ?? -1];
+    if (own === undefined) throw new PlayKeyError("not a key of this channel's origins");
+    fromPlayKey(key, own);
   } catch (err) {
     if (err instanceof PlayKeyError) return { ok: false, failure: { code: "not_found", message: "No such resource." }, ttlMs: 0 };
     throw err;
@@ -110,6 +116,7 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
   }
   const reply = await originShield(env, channel.eventId, channel.id).get({
     origin,
+    backupOriginUrls,
     originVersion: `${channel.originUrl} ${channel.updatedAt}`,
     key,
     ...(variant ? { variant } : {}),

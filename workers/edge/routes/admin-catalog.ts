@@ -69,6 +69,7 @@ adminCatalog.openapi(
       paid: input.paid,
       ...(input.productId ? { productId: input.productId } : {}),
       allowedHosts: [...new Set(input.allowedHosts)],
+      ...(input.backupOriginUrls.length > 0 ? { backupOriginUrls: input.backupOriginUrls } : {}),
       updatedAt: new Date().toISOString(),
     };
     await store.putChannel(channel);

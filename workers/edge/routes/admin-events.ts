@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { eventGate } from "../../../durable-objects/event-gate/client";
-import { originShield } from "../../../durable-objects/origin-shield/client";
+import { originShield, type OriginsSnapshot } from "../../../durable-objects/origin-shield/client";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 import { DomainError } from "../../shared/errors";
 import { EventParamsSchema } from "../catalog/schemas";
@@ -26,7 +26,24 @@ const StatsSchema = z
     overload: z.boolean(),
     originRequests: z.number().int(),
     cacheHitRatio: z.number().nullable(),
-    channels: z.array(z.object({ id: z.string(), originRequests: z.number().int(), segmentFetches: z.number().int(), playlistFetches: z.number().int(), cacheHitRatio: z.number().nullable() })),
+    channels: z.array(
+      z.object({
+        id: z.string(),
+        originRequests: z.number().int(),
+        segmentFetches: z.number().int(),
+        playlistFetches: z.number().int(),
+        cacheHitRatio: z.number().nullable(),
+        origin: z
+          .object({
+            serving: z.string().openapi({ description: "The origin URL serving the channel now: its originUrl or one of its backupOriginUrls" }),
+            servingIndex: z.number().int().openapi({ description: "0 for originUrl, n for backupOriginUrls[n - 1]" }),
+            switchedAt: z.string().nullable().openapi({ description: "When the channel last moved to another origin (ISO 8601), null if never" }),
+            switches: z.array(z.object({ at: z.string(), from: z.string(), to: z.string(), reason: z.enum(["failed", "stale", "recovered"]) })).openapi({ description: "The last switches, oldest first" }),
+            failing: z.array(z.string()).openapi({ description: "Origins whose last request failed or whose live playlist stopped advancing" }),
+          })
+          .openapi({ description: "Which of the channel's origins serves it, and its switches" }),
+      }),
+    ),
     pullZones: z.array(z.unknown()),
     limits: z.object({
       maxSessions: z.number().optional(),
@@ -41,6 +58,19 @@ const StatsSchema = z
       .openapi({ description: "Activity reports the event's admission object has received from edges and from stadium node heartbeats" }),
   })
   .openapi("EventStats");
+
+/** The shield's origin state in URLs and dates, for the operator. */
+function originFigures(urls: string[], o: OriginsSnapshot) {
+  const url = (i: number) => urls[i] ?? urls[0]!;
+  const last = o.switches.at(-1);
+  return {
+    serving: url(o.serving),
+    servingIndex: o.serving < urls.length ? o.serving : 0,
+    switchedAt: last ? new Date(last.at).toISOString() : null,
+    switches: o.switches.map((s) => ({ at: new Date(s.at).toISOString(), from: url(s.from), to: url(s.to), reason: s.reason })),
+    failing: o.status.filter((st) => (st.failing || st.stale) && st.index < urls.length).map((st) => url(st.index)),
+  };
+}
 
 async function requireEvent(c: Context<EdgeEnv>, eventId: string): Promise<void> {
   if (!(await catalogStore(c.env.CATALOG).getEvent(eventId))) {
@@ -100,7 +130,7 @@ adminEvents.openapi(
     const [gate, nodes, shields] = await Promise.all([
       eventGate(c.env, eventId).snapshot(),
       pullZoneDirectory(c.env, eventId).healthy(),
-      Promise.all(channels.map(async (ch) => ({ id: ch.id, ...(await originShield(c.env, eventId, ch.id).snapshot()) }))),
+      Promise.all(channels.map(async (ch) => ({ id: ch.id, urls: [ch.originUrl, ...(ch.backupOriginUrls ?? [])], ...(await originShield(c.env, eventId, ch.id).snapshot()) }))),
     ]);
     const ratio = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
     const hits = shields.reduce((n, s) => n + s.hits, 0);
@@ -122,6 +152,7 @@ adminEvents.openapi(
           segmentFetches: s.segmentFetches,
           playlistFetches: s.playlistFetches,
           cacheHitRatio: ratio(s.hits, s.misses),
+          origin: originFigures(s.urls, s.origins),
         })),
         pullZones: nodes.map((n) => ({ ...n, healthy: true })),
         limits: gate.limits,
