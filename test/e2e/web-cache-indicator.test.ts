@@ -66,12 +66,26 @@ it("lists the event's stadium nodes in the operator console: the running one hea
   const row = console_.locator('#nodes li[data-node-id="stadium-north"]');
   await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("North stand");
   expect(await row.locator(".badge").textContent()).toBe("healthy");
-  expect(await row.textContent()).toMatch(/of 1000 Mbit\/s \(\d+ %\)/);
+  // Numbers as the browser's locale writes them (en-US: "1,000", "0%").
+  expect(await row.textContent()).toMatch(/of 1,000 Mbit\/s \(\d+%\)/);
   const south = console_.locator('#nodes li[data-node-id="stadium-south"]');
   await expect.poll(() => south.textContent(), { timeout: 10_000 }).toContain("South stand");
   expect(await south.locator(".badge").textContent()).toBe("offline");
   await console_.screenshot({ path: "test-results/web-cache-operator-nodes.png", fullPage: true });
   await console_.close();
+
+  // The same list in a Russian browser: states, viewers with their plural form, and numbers written the Russian way.
+  const ru = await browser.newPage({ locale: "ru-RU", viewport: { width: 1000, height: 1000 } });
+  await ru.addInitScript((token) => sessionStorage.setItem("balancer.operatorToken", token), p.adminToken);
+  await ru.goto(`${p.edgeUrl}/operator?pollMs=1000`);
+  const ruRow = ru.locator('#nodes li[data-node-id="stadium-north"]');
+  await expect.poll(() => ruRow.textContent(), { timeout: 10_000 }).toContain("North stand");
+  expect(await ruRow.locator(".badge").textContent()).toBe("работает");
+  const ruText = (await ruRow.textContent())!.replace(/[\u00a0\u202f]/g, " ");
+  const [, viewers, noun] = ruText.match(/(\d+) (зрителей|зрителя|зритель) · [\d ,]+ (?:кбит|Мбит)\/с из 1 ?000 Мбит\/с \(\d+ %\)/) ?? [];
+  expect(noun, ruText).toBe({ one: "зритель", few: "зрителя", many: "зрителей", other: "зрителя" }[new Intl.PluralRules("ru").select(Number(viewers))]);
+  await expect.poll(() => ru.locator('#nodes li[data-node-id="stadium-south"] .badge').textContent(), { timeout: 10_000 }).toBe("не в сети");
+  await ru.close();
 });
 
 it("shows the stream coming from the stadium node, then from the internet edge once the node stops, while the video keeps playing", async () => {
