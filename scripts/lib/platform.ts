@@ -62,8 +62,15 @@ export interface Platform {
   edgeUrl: string;
   originUrl: string;
   adminToken: string;
+  /** The edge's current process (a restart replaces it). */
   edge: RunningWorker;
   origin: RunningWorker;
+  /**
+   * Stops the edge's workerd process and starts a new one on the same port with the same storage, so its
+   * Durable Objects lose everything in memory and keep what they stored (with `persistTo`; without it,
+   * everything is lost). Resolves once the new process serves.
+   */
+  restartEdge(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,23 +97,29 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     bindings: options.originBindings,
     verbose: options.verbose,
   });
-  const edge = await runWorker(edgeBuild, {
+  const edgeOptions: RunOptions = {
     port: options.edgePort ?? 0,
     persistTo: options.persistTo ?? false,
     bindings: { ...vars, ...(options.edgeBindings ?? {}) },
     verbose: options.verbose,
     direct: options.edgeDirect,
-  });
-  return {
+  };
+  const edge = await runWorker(edgeBuild, edgeOptions);
+  const platform: Platform = {
     edgeUrl: edge.url,
     originUrl: origin.url,
     adminToken: vars.ADMIN_TOKEN!,
     edge,
     origin,
+    async restartEdge() {
+      await platform.edge.stop();
+      platform.edge = await runWorker(edgeBuild, { ...edgeOptions, port: Number(new URL(platform.edgeUrl).port) });
+    },
     async stop() {
-      await Promise.allSettled([edge.stop(), origin.stop()]);
+      await Promise.allSettled([platform.edge.stop(), origin.stop()]);
     },
   };
+  return platform;
 }
 
 export { ROOT, WORKERS };

@@ -1,4 +1,7 @@
 // Test helpers for whole-platform tests: start the real workers on workerd, seed demo data, talk HTTP.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startPlatform, type Platform, type PlatformOptions } from "../../scripts/lib/platform";
 import { seedDemo } from "../../scripts/lib/seed";
 
@@ -9,6 +12,26 @@ export async function startSeededPlatform(options: PlatformOptions = {}): Promis
   const platform = await startPlatform(options);
   await seedDemo({ edgeUrl: platform.edgeUrl, originUrl: platform.originUrl, adminToken: platform.adminToken });
   return platform;
+}
+
+/**
+ * Starts origin + edge with the demo catalog, the edge's storage in a fresh temporary folder, so that
+ * `restartEdge()` brings its Durable Objects back with what they stored; `stop()` removes the folder.
+ */
+export async function startRestartablePlatform(options: Omit<PlatformOptions, "persistTo"> = {}): Promise<Platform> {
+  const state = mkdtempSync(join(tmpdir(), "balancer-restartable-"));
+  try {
+    const platform = await startSeededPlatform({ ...options, persistTo: state });
+    const stop = platform.stop;
+    platform.stop = async () => {
+      await stop();
+      rmSync(state, { recursive: true, force: true });
+    };
+    return platform;
+  } catch (err) {
+    rmSync(state, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Operator PUT through the public API. */
