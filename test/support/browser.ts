@@ -6,11 +6,12 @@ import { chromium, type Browser, type Page } from "playwright-core";
 const require = createRequire(import.meta.url);
 const HLS_JS = readFileSync(require.resolve("hls.js/dist/hls.min.js"), "utf8");
 
-export async function launchBrowser(): Promise<Browser> {
+/** Debian's Chromium, headless; `extraArgs` are added to the command line (e.g. to switch a check off). */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--autoplay-policy=no-user-gesture-required", ...extraArgs],
   });
 }
 
