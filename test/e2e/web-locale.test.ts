@@ -1,4 +1,4 @@
-// Acceptance: both pages in a Russian and an English browser. The viewer's flow (a wrong password, sign in, a declined
+// Acceptance: both pages in a Russian and an English browser. The viewer's flow (refused sign-ins, sign in, a declined
 // payment, a purchase, playback), the console (a wrong token, the overload switch, limits) and the waiting line speak
 // the browser's language, with no text of the other language left on the page; the switch on the page changes the
 // language at once, without stopping the picture, and the choice outlives a reload.
@@ -91,6 +91,8 @@ const LANGS = {
     logIn: "Войти",
     register: "Зарегистрироваться",
     wrongPassword: "Неверный логин или пароль.",
+    badLogin: "Проверьте: логин.",
+    loginTaken: "Этот логин уже занят.",
     signedIn: (who: string) => `Вы вошли как ${who}`,
     free: "Бесплатно",
     locked: "Закрыт",
@@ -130,6 +132,8 @@ const LANGS = {
     logIn: "Log in",
     register: "Register",
     wrongPassword: "The login or password is wrong.",
+    badLogin: "Please check: login.",
+    loginTaken: "That login is already taken.",
     signedIn: (who: string) => `Signed in as ${who}`,
     free: "Free",
     locked: "Locked",
@@ -191,7 +195,7 @@ for (const lang of ["ru", "en"] as const) {
       });
     });
 
-    it("shows the viewer page in the browser's language, refuses a wrong password and a declined card in words, sells the pass and plays it", async () => {
+    it("shows the viewer page in the browser's language, refuses a bad login, a taken one, a wrong password and a declined card in words, sells the pass and plays it", async () => {
       await viewer.goto(`${p.edgeUrl}/`);
       await viewer.waitForSelector("body[data-ready=true]");
       expect(await viewer.evaluate(() => document.documentElement.lang)).toBe(lang);
@@ -199,7 +203,14 @@ for (const lang of ["ru", "en"] as const) {
       await expect.poll(() => channel("main").locator(".badge").textContent()).toBe(L.free);
       expect(await foreignTexts(viewer, lang)).toEqual([]);
 
+      // The API's refusals by their code, never its English message: a field the schema refuses, a taken login, a wrong password.
+      await viewer.getByLabel(L.login, { exact: true }).fill("ab");
+      await viewer.getByLabel(L.password, { exact: true }).fill("long-enough-password");
+      await viewer.getByRole("button", { name: L.register, exact: true }).click();
+      await expect.poll(() => text(viewer, "#auth-status")).toBe(L.badLogin);
       await viewer.getByLabel(L.login, { exact: true }).fill("fdpd6");
+      await viewer.getByRole("button", { name: L.register, exact: true }).click();
+      await expect.poll(() => text(viewer, "#auth-status")).toBe(L.loginTaken);
       await viewer.getByLabel(L.password, { exact: true }).fill("not-the-password");
       await viewer.getByRole("button", { name: L.logIn, exact: true }).click();
       await expect.poll(() => text(viewer, "#auth-status")).toBe(L.wrongPassword);
