@@ -83,7 +83,7 @@ it("lists the event's stadium nodes in the operator console: the running one hea
   expect(await ruRow.locator(".badge").textContent()).toBe("работает");
   const ruText = (await ruRow.textContent())!.replace(/[\u00a0\u202f]/g, " ");
   const [, viewers, noun] = ruText.match(/(\d+) (зрителей|зрителя|зритель) · [\d ,]+ (?:кбит|Мбит)\/с из 1 ?000 Мбит\/с \(\d+ %\)/) ?? [];
-  expect(noun, ruText).toBe({ one: "зритель", few: "зрителя", many: "зрителей", other: "зрителя" }[new Intl.PluralRules("ru").select(Number(viewers))]);
+  expect(noun, ruText).toBe({ one: "зритель", few: "зрителя", many: "зрителей", other: "зрителя" }[new Intl.PluralRules("ru").select(Number(viewers)) as "one" | "few" | "many" | "other"]);
   await expect.poll(() => ru.locator('#nodes li[data-node-id="stadium-south"] .badge').textContent(), { timeout: 10_000 }).toBe("не в сети");
   await ru.close();
 });
