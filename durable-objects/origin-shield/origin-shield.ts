@@ -1,366 +1,78 @@
-// Per-channel origin shield: the only thing that talks to a channel's origin. Each segment is fetched once
-// and streamed to every waiting edge; live playlists are polled ahead of viewers while anyone asks for them.
-// What to keep, poll and prefetch is decided by PlaylistWindow; this object does the fetching and the alarm.
+// Per-channel origin shield: the only thing that talks to a channel's origins. Each segment is fetched once
+// and streamed to every waiting edge; live playlists are polled ahead of viewers while anyone asks for them,
+// and the channel moves between its origin and its backups when one fails. The serving is ShieldChannel's;
+// this object keeps one per version of the channel's configuration, its storage and its alarm.
 import { DurableObject } from "cloudflare:workers";
-import { awaitShared } from "../../workers/shared/cache/await-shared";
-import { Coalescer } from "../../workers/shared/cache/coalescer";
-import type { Failure } from "../../workers/shared/errors";
-import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from "../../workers/shared/origin-fetch";
-import { PullThroughCache, type UpstreamResult } from "../../workers/shared/cache/pull-through-cache";
-import { fromPlayKey, isAllowedOriginUrl, MULTIVARIANT_KEY, PlayKeyError, toPlayKey, type ChannelOrigin } from "../../workers/hls/paths";
-import { listingKey } from "../../workers/hls/listing";
-import { Failover, type FailoverSaved } from "./failover";
-import { PROBE_INTERVAL_MS, type OriginStatus, type OriginSwitch } from "./origin-health";
-import { PlaylistError, type PlaylistInfo } from "../../workers/hls/rewrite";
-import { rewriteAssetList } from "../../workers/hls/asset-list";
-import { FAILURE_TTL_MS, isBlockingReload, PlaylistWindow, segmentsToPrefetch, type FetchedPlaylist, type PlaylistVariant } from "./playlist-window";
+import { ShieldChannel, type ShieldFigures, type ShieldReply, type ShieldRequest } from "./channel";
+import type { FailoverSaved } from "./failover";
+import { PROBE_INTERVAL_MS } from "./origin-health";
 
-export type { PlaylistVariant };
+export type { OriginsSnapshot, PlaylistVariant, ShieldFigures, ShieldReply, ShieldRequest } from "./channel";
 
-export interface ShieldRequest {
-  origin: ChannelOrigin;
-  /** The channel's backup origins, in order (ChannelOrigin of each: its own host plus origin.allowedHosts). */
-  backupOriginUrls?: string[];
-  /** Changes whenever the operator edits the channel; a new version empties the window. */
-  originVersion: string;
-  /** The play key, query included (`720p/seg-1.ts`, `index.m3u8?_HLS_msn=5`). */
-  key: string;
-  variant?: PlaylistVariant;
-}
-
-/** `bandwidth`: the lowest BANDWIDTH of a variant that reaches the resource (0: any viewer); a viewer capped below it is refused. */
-export type ShieldReply =
-  | { type: "playlist"; kind: PlaylistInfo["kind"]; text: string; ttlMs: number; bandwidth: number }
-  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array>; bandwidth: number }
-  /** An interstitial asset list, rewritten: kept by the edge for `ttlMs`, never in its segment cache. */
-  | { type: "document"; contentType: string; text: string; ttlMs: number; bandwidth: number }
-  | { type: "error"; failure: Failure };
-
-const PLAYLIST_MAX_BYTES = 4 * 1024 * 1024;
-const ASSET_LIST_MAX_BYTES = 1024 * 1024;
-/** An asset list is fetched again after this long: ad decisions change, and the edge keeps it as long. */
-const ASSET_LIST_TTL_MS = 2_000;
-const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
-const SEGMENT_TTL_MS = 10 * 60_000;
-const NOT_FOUND: ShieldReply = { type: "error", failure: { code: "not_found", message: "No such resource." } };
-/** While every origin fails, viewers get the last live playlist this long (they play what is cached), then the failure. */
-const STALE_PLAYLIST_MS = 120_000;
 const SAVED_KEY = "failover";
-
-/** A failure that says the origin is down or broken (not that a resource is missing). */
-function isOriginFailure(f: Failure): boolean {
-  return f.code === "origin_error" || f.code === "origin_timeout" || f.code === "bad_origin_playlist";
-}
-
-function isFailure(x: FetchedPlaylist | Failure): x is Failure {
-  return "code" in x;
-}
-
-/** The serving origin, every switch, and each origin's state, for the operator. */
-export interface OriginsSnapshot {
-  serving: number;
-  switches: OriginSwitch[];
-  status: OriginStatus[];
-}
 
 export class OriginShield extends DurableObject<Env> {
   private version = "";
-  private window = new PlaylistWindow();
-  private failover = new Failover("", { originUrl: "http://unset.invalid/", allowedHosts: [] });
-  private readonly segments: PullThroughCache;
-  private readonly playlistFetches = new Coalescer<FetchedPlaylist | Failure>();
-  private readonly assetListFetches = new Coalescer<ShieldReply>();
-  private originPlaylistRequests = 0;
-  /** A read of the channel's playlists for keys they did not list (yet), shared by every such request meanwhile. */
-  private listingRead: Promise<void> | null = null;
-  /** Why the last listing read could not read the channel's entry, answered to unlisted keys until the next. */
-  private listingFailure: Failure | null = null;
+  private channel: ShieldChannel | null = null;
+  private readonly segmentBytes: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const mb = Number(env.SHIELD_WINDOW_MB ?? "64");
-    this.segments = new PullThroughCache({ maxBytes: (Number.isFinite(mb) && mb > 0 ? mb : 64) * 1024 * 1024, maxObjectBytes: SEGMENT_MAX_BYTES });
+    this.segmentBytes = (Number.isFinite(mb) && mb > 0 ? mb : 64) * 1024 * 1024;
   }
 
   /** Serves one resource of the channel: a rewritten playlist or a segment's bytes. */
   async get(req: ShieldRequest): Promise<ShieldReply> {
-    await this.use(req);
-    const oi = this.failover.originOf(req.key);
-    if (oi === null) return NOT_FOUND;
-    const origin = this.failover.origins[oi]!;
-    let url: URL;
-    try {
-      url = fromPlayKey(req.key, origin);
-    } catch (err) {
-      if (err instanceof PlayKeyError) return NOT_FOUND;
-      throw err;
-    }
-    // A token opens only what its channel's playlists list: anything else is 404, fetched from nowhere.
-    const listed = await this.lists(req.key);
-    if (listed !== true) return listed;
-    if (isPlaylistKey(req.key)) return this.playlist(req.key, req.variant, true);
-    if (this.window.isAssetList(req.key)) return this.assetListFetches.run(req.key, () => this.assetList(req.key, oi, url));
-    const read = await this.segments.read(req.key, Date.now(), () => this.loadSegment(oi, url));
-    if (!read.ok) return { type: "error", failure: read.failure };
-    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream(), bandwidth: this.window.bandwidth(req.key) };
+    return (await this.use(req)).get(req);
   }
 
   /** The BANDWIDTH of each variant of the channel's multivariant playlist, lowest first (empty for a lone media playlist), for the egress budget. */
   async ladder(req: Omit<ShieldRequest, "key" | "variant">): Promise<number[] | null> {
-    const reply = await this.get({ ...req, key: MULTIVARIANT_KEY });
-    return reply.type === "playlist" ? this.window.ladder(MULTIVARIANT_KEY) : null;
+    return (await this.use(req)).ladder();
   }
 
   /** Figures for the operator: what reached the origin, how the window is doing, which origin serves. */
-  async snapshot(): Promise<{ originRequests: number; segmentFetches: number; playlistFetches: number; hits: number; misses: number; storedBytes: number; origins: OriginsSnapshot }> {
-    const s = this.segments;
-    const f = this.version === "" ? new Failover("", { originUrl: "http://unset.invalid/", allowedHosts: [] }, [], await this.ctx.storage.get<FailoverSaved>(SAVED_KEY)) : this.failover;
-    const serving = this.version === "" ? ((await this.ctx.storage.get<FailoverSaved>(SAVED_KEY))?.serving ?? 0) : f.health.serving();
-    return {
-      originRequests: s.loads + this.originPlaylistRequests,
-      segmentFetches: s.loads,
-      playlistFetches: this.originPlaylistRequests,
-      hits: s.hits,
-      misses: s.misses,
-      storedBytes: s.storedBytes,
-      origins: { serving, switches: f.switches(), status: f.health.status(Date.now()) },
-    };
+  async snapshot(): Promise<ShieldFigures> {
+    if (this.channel) return this.channel.figures();
+    // Not asked since it started: what it stored says which origin serves.
+    const saved = await this.ctx.storage.get<FailoverSaved>(SAVED_KEY);
+    const serving = saved?.serving ?? 0;
+    return { originRequests: 0, segmentFetches: 0, playlistFetches: 0, hits: 0, misses: 0, storedBytes: 0, origins: { serving, switches: [...(saved?.switches ?? [])], status: [] } };
   }
 
-  /** Polls every watched live playlist that is due, whatever the number of viewers, and probes an earlier origin. Safe to run twice. */
+  /** Polls every watched live playlist that is due, whatever the number of viewers, and probes an earlier origin. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    const polls: Promise<unknown>[] = this.window.due(now).map((t) => this.playlist(t.key, undefined, false));
-    const probe = this.failover.health.probeDue(now);
-    const watched = this.window.watchedKeys()[0];
-    if (probe !== null && watched !== undefined) polls.push(this.probe(watched, probe));
-    await Promise.allSettled(polls);
+    if (!this.channel) return; // restarted: viewers' next requests bring the channel back, and the alarm with it
+    await this.channel.poll(Date.now());
     await this.armPolling();
   }
 
-  /** Takes the channel's current origins; a new version (the operator edited the channel) starts afresh. */
-  private async use(req: ShieldRequest): Promise<void> {
-    if (req.originVersion === this.version) return;
-    this.version = req.originVersion;
-    this.window = new PlaylistWindow();
-    this.segments.clear();
-    this.failover = new Failover(req.originVersion, req.origin, req.backupOriginUrls);
+  /** The channel for the request's version of the configuration; a new version (the operator edited the channel) starts afresh. */
+  private async use(req: Pick<ShieldRequest, "origin" | "backupOriginUrls" | "originVersion">): Promise<ShieldChannel> {
+    if (this.channel && req.originVersion === this.version) return this.channel;
     const saved = await this.ctx.storage.get<FailoverSaved>(SAVED_KEY);
-    if (saved?.version === req.originVersion && this.version === req.originVersion) {
-      this.failover = new Failover(req.originVersion, req.origin, req.backupOriginUrls, saved);
-    }
+    if (this.channel && req.originVersion === this.version) return this.channel; // built by a request meanwhile
+    this.version = req.originVersion;
+    this.channel = new ShieldChannel(req, saved?.version === req.originVersion ? saved : undefined, this.segmentBytes, {
+      save: (s) => this.ctx.storage.put(SAVED_KEY, s),
+      armPolling: () => this.armPolling(),
+      name: this.ctx.id.toString(),
+    });
+    return this.channel;
   }
 
   private async armPolling(): Promise<void> {
+    const channel = this.channel;
+    if (!channel) return;
     const now = Date.now();
     const current = await this.ctx.storage.getAlarm();
-    let at = this.window.alarmAt(now, current);
+    let at = channel.window.alarmAt(now, current);
     // While a backup serves, the earlier origins are probed so the channel can go back.
-    if (this.failover.health.serving() > 0 && this.window.watchedKeys().length > 0) {
+    if (channel.failover.health.serving() > 0 && channel.window.watchedKeys().length > 0) {
       const probeAt = now + PROBE_INTERVAL_MS;
       if ((current === null || current > probeAt) && (at === null || at > probeAt)) at = probeAt;
     }
     if (at !== null) await this.ctx.storage.setAlarm(at);
-  }
-
-  /** Runs the failover decision after an origin answered (or did not); saves what a restart must keep. */
-  private async decide(): Promise<void> {
-    const moved = this.failover.decide(Date.now());
-    if (moved) console.log(JSON.stringify({ event: "origin_switch", ...moved, channel: this.ctx.id.toString() }));
-    if (!this.failover.dirty) return;
-    this.failover.dirty = false;
-    await this.ctx.storage.put(SAVED_KEY, this.failover.saved());
-  }
-
-  /** One origin fetch of a playlist of origin `i`, shared by everyone who needs it meanwhile. */
-  private refresh(key: string, i: number): Promise<FetchedPlaylist | Failure> {
-    return this.playlistFetches.run(key, () => this.fetchPlaylist(key, i));
-  }
-
-  /** The playlist under `key` of origin `i`: fresh from the window, its remembered failure, or one (shared) origin fetch if the origin may be asked. */
-  private async fetched(key: string, i: number): Promise<FetchedPlaylist | Failure> {
-    const now = Date.now();
-    const kept = this.window.fresh(key, now) ?? this.window.failure(key, now);
-    if (kept) return kept;
-    if (!this.failover.health.mayRequest(i, now)) return { code: "origin_error", detail: "the origin is down; it is asked again once a second" };
-    return awaitShared(this.refresh(key, i));
-  }
-
-  private async loadSegment(i: number, url: URL): Promise<UpstreamResult> {
-    const health = this.failover.health;
-    if (!health.mayRequest(i, Date.now())) return { ok: false, failure: { code: "origin_error", detail: "the origin is down" }, ttlMs: FAILURE_TTL_MS };
-    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, this.failover.origins[i]!), timeoutMs: 10_000 });
-    if (!res.ok && isOriginFailure(res.failure)) health.failed(i, Date.now(), res.failure.code);
-    else health.succeeded(i, Date.now());
-    await this.decide();
-    if (!res.ok) return { ok: false, failure: res.failure, ttlMs: FAILURE_TTL_MS };
-    const length = Number(res.response.headers.get("content-length") ?? "NaN");
-    if (length > SEGMENT_MAX_BYTES) {
-      await res.response.body?.cancel();
-      return { ok: false, failure: { code: "origin_error", detail: "segment too large" }, ttlMs: FAILURE_TTL_MS };
-    }
-    const body = res.response.body ?? new ReadableStream({ start: (c) => c.close() });
-    const contentType = contentTypeFor(url.pathname, res.response.headers.get("content-type"));
-    return { ok: true, contentType, body, length: Number.isFinite(length) ? length : undefined, ttlMs: SEGMENT_TTL_MS };
-  }
-
-  /**
-   * Whether the channel's playlists list the key asked for. A key they do not list makes them be read again
-   * (the entry and, for a multivariant, its media playlists) at most once per LISTING_RECHECK_MS, so a shield
-   * that restarted still serves what viewers' playlists list while junk keys cost the origin nothing.
-   */
-  private async lists(key: string): Promise<true | ShieldReply> {
-    if (this.window.isListed(key)) return true;
-    if (!this.listingRead && this.window.recheckListing(Date.now())) {
-      this.listingRead = this.readListing()
-        .catch(() => {})
-        .finally(() => (this.listingRead = null));
-    }
-    if (this.listingRead) await awaitShared(this.listingRead);
-    if (this.window.isListed(key)) return true;
-    // An origin that cannot be read is the origin's failure, not a key nobody listed.
-    return this.listingFailure ? { type: "error", failure: this.listingFailure } : NOT_FOUND;
-  }
-
-  private async readListing(): Promise<void> {
-    const entry = await this.playlist(MULTIVARIANT_KEY, undefined, false);
-    this.listingFailure = entry.type === "error" ? entry.failure : null;
-    if (entry.type === "error") return;
-    await Promise.allSettled(this.window.listedPlaylists().map((key) => this.playlist(key, undefined, false)));
-  }
-
-  /**
-   * A playlist for viewers, from whichever origin serves the channel now: when that origin fails during the
-   * request and the channel moves to another, the request is answered from the new one.
-   */
-  private async playlist(key: string, variant: PlaylistVariant | undefined, fromViewer: boolean): Promise<ShieldReply> {
-    const serving = this.failover.health.serving();
-    const first = await this.servedBy(key, variant, fromViewer, serving);
-    if (first.type !== "error" || !isOriginFailure(first.failure) || this.failover.health.serving() === serving) return first;
-    return this.servedBy(key, variant, fromViewer, this.failover.health.serving());
-  }
-
-  /**
-   * `key` as origin `serving` answers it: the key's own playlist when its own origin serves (or it is a
-   * multivariant, which does not change), else the serving origin's stand-in rewritten to be served under
-   * `key`. A live media playlist goes through its stitched timeline; while origins fail, the last copy.
-   */
-  private async servedBy(key: string, variant: PlaylistVariant | undefined, fromViewer: boolean, serving: number): Promise<ShieldReply> {
-    const f = this.failover;
-    const own = f.originOf(key)!;
-    const slot = listingKey(key);
-    const timeline = f.timeline(slot);
-    const storedOwn = this.window.stored(slot);
-    const ownServes = serving === own || storedOwn?.info.kind === "multivariant";
-    let source: string | null = ownServes ? (timeline.isStitched() ? slot : key) : null;
-    let from = ownServes ? own : serving;
-    if (source === null) {
-      const entries = f.isEntry(slot) ? {} : { from: this.window.stored(f.prefix(own) + MULTIVARIANT_KEY), to: await this.entry(serving) };
-      source = f.standIn(slot, serving, entries);
-      if (source === null) return { type: "error", failure: { code: "origin_error", detail: `backup origin ${serving} lists no playlist in the place of ${slot}` } };
-    }
-    let fetched = await this.fetched(source, from);
-    if (isFailure(fetched)) {
-      // A multivariant playlist does not change: the last copy serves while its origin is down, however old.
-      const last = this.window.stored(source) ?? this.window.stored(listingKey(source));
-      const usable = last && (last.info.kind === "multivariant" || Date.now() - last.fetchedAt < STALE_PLAYLIST_MS);
-      if (!isOriginFailure(fetched) || !last || !usable) return { type: "error", failure: fetched };
-      fetched = last;
-    }
-    const origin = f.origins[from]!;
-    const text = this.window.rendering(fetched, { key: source, origin, ...(variant ? { variant } : {}), ...(source !== key ? { servedAs: slot } : {}) });
-    if (typeof text !== "string") return { type: "error", failure: text };
-    let out = text;
-    if (fetched.info.kind === "media" && !fetched.info.endList) {
-      const stitched = timeline.update(from, text, slot);
-      out = stitched.text;
-      if (stitched.switched) {
-        f.dirty = true;
-        await this.decide();
-      }
-    }
-    if (fromViewer && this.window.watch({ key: slot, origin, url: fetched.url }, fetched, Date.now())) await this.armPolling();
-    const ttlMs = Math.max(0, fetched.fetchedAt + fetched.freshMs - Date.now());
-    return { type: "playlist", kind: fetched.info.kind, text: out, ttlMs, bandwidth: this.window.bandwidth(slot) };
-  }
-
-  /** Origin `i`'s entry playlist, fresh or its last copy (for the place of a media playlist in its ladder). */
-  private async entry(i: number): Promise<FetchedPlaylist | undefined> {
-    const key = this.failover.prefix(i) + MULTIVARIANT_KEY;
-    const fetched = await this.fetched(key, i);
-    return isFailure(fetched) ? this.window.stored(key) : fetched;
-  }
-
-  /** Asks earlier origin `i` for its stand-in of watched playlist `key`, to learn whether it is back. */
-  private async probe(key: string, i: number): Promise<void> {
-    const f = this.failover;
-    const own = f.originOf(key) ?? 0;
-    const entries = f.isEntry(key) ? {} : { from: this.window.stored(f.prefix(own) + MULTIVARIANT_KEY), to: await this.entry(i) };
-    const source = f.standIn(key, i, entries);
-    if (source !== null) await awaitShared(this.refresh(source, i));
-  }
-
-  /** An interstitial asset list, fetched for everyone asking meanwhile, rewritten, and its assets listed. */
-  private async assetList(key: string, i: number, url: URL): Promise<ShieldReply> {
-    this.originPlaylistRequests++;
-    const origin = this.failover.origins[i]!;
-    const res = await fetchFromOrigin(url, { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: 5_000 });
-    if (!res.ok) return { type: "error", failure: res.failure };
-    const text = await readTextBounded(res.response, ASSET_LIST_MAX_BYTES);
-    if (text === null) return { type: "error", failure: { code: "bad_origin_playlist", reason: "asset list larger than 1 MiB" } };
-    let rewritten: { text: string; uris: string[] };
-    try {
-      rewritten = rewriteAssetList(text, { playlistUrl: res.url.toString(), playlistKey: key, origin });
-    } catch (err) {
-      if (err instanceof PlaylistError) return { type: "error", failure: { code: "bad_origin_playlist", reason: err.reason } };
-      throw err;
-    }
-    this.window.listAssets(key, rewritten.uris);
-    return { type: "document", contentType: "application/json", text: rewritten.text, ttlMs: ASSET_LIST_TTL_MS, bandwidth: this.window.bandwidth(key) };
-  }
-
-  private async fetchPlaylist(key: string, i: number): Promise<FetchedPlaylist | Failure> {
-    this.originPlaylistRequests++;
-    const origin = this.failover.origins[i]!;
-    const health = this.failover.health;
-    // A blocking LL-HLS reload is held by the origin for up to a few target durations.
-    const res = await fetchFromOrigin(fromPlayKey(key, origin), { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: isBlockingReload(key) ? 15_000 : 5_000 });
-    let result: FetchedPlaylist | Failure;
-    if (!res.ok) result = this.window.fail(key, res.failure, Date.now());
-    else {
-      const text = await readTextBounded(res.response, PLAYLIST_MAX_BYTES);
-      const kept = text === null ? this.window.fail(key, { code: "bad_origin_playlist", reason: "playlist larger than 4 MiB" }, Date.now()) : this.window.store(key, origin, { text, url: res.url }, Date.now());
-      if ("code" in kept) result = kept;
-      else {
-        this.prefetch(i, segmentsToPrefetch(kept.stored, kept.previous));
-        result = kept.stored;
-      }
-    }
-    const now = Date.now();
-    if (isFailure(result)) {
-      if (isOriginFailure(result)) health.failed(i, now, result.code);
-      else health.succeeded(i, now);
-    } else {
-      health.succeeded(i, now);
-      const info = result.info;
-      if (info.kind === "media" && !info.endList && info.segments.length > 0 && !isBlockingReload(key)) {
-        health.observed(i, listingKey(key), (info.mediaSequence ?? 0) + info.segments.length - 1, info.targetDuration ?? 2, now);
-      }
-    }
-    await this.decide();
-    return result;
-  }
-
-  /** Starts fetching the newest segments of a live playlist so that the first viewer of each already hits. */
-  private prefetch(i: number, urls: URL[]): void {
-    const now = Date.now();
-    const origin = this.failover.origins[i]!;
-    for (const url of urls) {
-      const key = toPlayKey(url, origin);
-      if (key === null || this.segments.peek(key, now) || this.segments.isLoading(key)) continue;
-      void this.segments.read(key, now, () => this.loadSegment(i, url)).then((r) => {
-        if (r.ok && !r.hit) r.complete.catch(() => {});
-      });
-    }
   }
 }
