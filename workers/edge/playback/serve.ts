@@ -5,12 +5,12 @@ import { awaitShared } from "../../shared/cache/await-shared";
 import { PullThroughCache, type PlaylistKind, type UpstreamResult } from "../../shared/cache/pull-through-cache";
 import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type PlaybackTier } from "../../shared/playback/pipeline";
 import { singleChunk } from "../../shared/playback/response";
-import { DomainError } from "../../shared/errors";
+import { DomainError, unexpectedFailure } from "../../shared/errors";
 import { fromPlayKey, MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
 import { channelOrigins, originIndexOfKey } from "../../hls/origins";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
-import { originShield, type PlaylistVariant } from "../../../durable-objects/origin-shield/client";
+import { originShield, type PlaylistVariant, type ShieldReply } from "../../../durable-objects/origin-shield/client";
 import { edgeConfig } from "../config";
 import { sessionWatch } from "../admission/session-watch";
 import { multivariantSteering, nodeMediaPlaylist, serveSteering, steeredMultivariant, STEERING_TAG } from "./steering";
@@ -114,13 +114,21 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
       return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS, ...(bandwidth > 0 ? { bandwidth } : {}) };
     }
   }
-  const reply = await originShield(env, channel.eventId, channel.id).get({
-    origin,
-    backupOriginUrls,
-    originVersion: `${channel.originUrl} ${channel.updatedAt}`,
-    key,
-    ...(variant ? { variant } : {}),
-  });
+  const shieldRequest = { origin, backupOriginUrls, originVersion: `${channel.originUrl} ${channel.updatedAt}`, key, ...(variant ? { variant } : {}) };
+  let reply: ShieldReply;
+  try {
+    reply = await originShield(env, channel.eventId, channel.id).get(shieldRequest);
+  } catch (err) {
+    // The shield object was reset or moved mid-call (a deploy, an eviction): ask a fresh stub once. A second
+    // failure is the platform's, said as such (503 with Retry-After), never remembered as the origin's.
+    const retryable = (err as { retryable?: unknown; overloaded?: unknown } | null)?.retryable === true && (err as { overloaded?: unknown }).overloaded !== true;
+    try {
+      if (!retryable) throw err;
+      reply = await originShield(env, channel.eventId, channel.id).get(shieldRequest);
+    } catch (again) {
+      return { ok: false, failure: unexpectedFailure(again), ttlMs: 0 };
+    }
+  }
   switch (reply.type) {
     case "error":
       return { ok: false, failure: reply.failure, ttlMs: 500 };
