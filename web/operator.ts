@@ -21,7 +21,16 @@ interface PullZone {
   cacheHitRatio?: number | null;
   [k: string]: unknown;
 }
+/** Which of a channel's origins serves it (stats `channels[].origin`). */
+interface ChannelOrigin {
+  serving: string;
+  servingIndex: number;
+  switchedAt: string | null;
+  switches: { at: string; from: string; to: string; reason: "failed" | "stale" | "recovered" }[];
+  failing: string[];
+}
 interface Stats {
+  channels?: { id: string; origin?: ChannelOrigin }[];
   activeSessions: number;
   queued: number;
   egressBps: number;
@@ -62,6 +71,8 @@ const state = {
   last: null as { t: number; originRequests: number } | null,
   timer: 0 as ReturnType<typeof setInterval> | number,
   limitsTouched: false,
+  /** Channel titles of the selected event, by id. */
+  channelTitles: new Map<string, string>(),
 };
 
 initI18n();
@@ -130,6 +141,7 @@ async function selectEvent(eventId: string): Promise<void> {
   $<HTMLInputElement>("ev-title").value = ev?.title ?? "";
   state.stats = null;
   state.updatedAt = null;
+  state.channelTitles = new Map();
   renderFigures();
   renderUpdated();
   clearInterval(state.timer as number);
@@ -189,6 +201,7 @@ async function poll(): Promise<void> {
     const [{ body }, provisioned] = await Promise.all([
       api<Stats>(`/admin/events/${encodeURIComponent(eventId)}/stats`, { token: state.token }),
       provisionedNodes(eventId),
+      state.channelTitles.size ? null : channelTitles(eventId),
     ]);
     if (eventId !== state.eventId) return;
     if (provisioned) body.pullZones = provisioned;
@@ -251,6 +264,57 @@ async function publicCacheList(eventId: string): Promise<PullZone[]> {
   } catch {
     return [];
   }
+}
+
+async function channelTitles(eventId: string): Promise<void> {
+  try {
+    const { body } = await api<{ id: string; title: string }[]>(`/events/${encodeURIComponent(eventId)}/channels`);
+    if (eventId === state.eventId) state.channelTitles = new Map(body.map((c) => [c.id, c.title]));
+  } catch {
+    // Titles are a nicety: the list names channels by id meanwhile.
+  }
+}
+
+/** The host (and port) of an origin URL: what tells an operator's two encoders apart. */
+function originHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** One line per channel: the origin serving it, since when and why, and origins that fail. */
+function renderOrigins(s: Stats | null): void {
+  const list = $("origins");
+  const channels = (s?.channels ?? []).filter((c) => c.origin);
+  if (!s || channels.length === 0) return list.replaceChildren(h("li", { class: "hint" }, t(s ? "operator.origins.none" : "operator.figures.notAvailable")));
+  list.replaceChildren(
+    ...channels.map((c) => {
+      const o = c.origin!;
+      const last = o.switches.at(-1);
+      const onBackup = o.servingIndex > 0;
+      return h(
+        "li",
+        { class: "node", "data-channel-id": c.id, "data-serving-index": String(o.servingIndex) },
+        h("span", { class: `badge ${onBackup ? "unlocked" : o.failing.length ? "locked" : "free"}` }, onBackup ? t("operator.origins.backup", { n: o.servingIndex }) : t("operator.origins.primary")),
+        " ",
+        h("strong", {}, state.channelTitles.get(c.id) ?? c.id),
+        " ",
+        h(
+          "span",
+          { class: "hint" },
+          [
+            t("operator.origins.serving", { host: originHost(o.serving) }),
+            last && o.switchedAt ? t(`operator.origins.switched.${last.reason}`, { time: formatTime(new Date(o.switchedAt)) }) : "",
+            o.failing.length ? t("operator.origins.failing", { hosts: o.failing.map(originHost).join(", ") }) : "",
+          ]
+            .filter(Boolean)
+            .join(" · "),
+        ),
+      );
+    }),
+  );
 }
 
 function push(key: string, i: number, t: number, v: number | undefined): void {
@@ -329,6 +393,7 @@ function renderFigures(): void {
       );
     }),
   );
+  renderOrigins(s);
   const nodes = $("nodes");
   if (!s) return nodes.replaceChildren(h("li", { class: "hint" }, t("operator.figures.notAvailable")));
   nodes.replaceChildren(

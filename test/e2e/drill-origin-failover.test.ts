@@ -60,6 +60,22 @@ async function operatorOrigin(channelId: string): Promise<{ serving: string; ser
   return stats.channels.find((c) => c.id === channelId)!.origin;
 }
 
+/** The operator console's line for the channel, once it names a backup: what an operator sees there. */
+async function consoleLine(channelId: string, locale: string): Promise<string> {
+  const page = await browser.newPage({ locale, viewport: { width: 1000, height: 1200 } });
+  try {
+    await page.goto(`${p!.edgeUrl}/operator?pollMs=1000`);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.locator("input[type=password]").fill(p!.adminToken);
+    await page.keyboard.press("Enter");
+    const line = page.locator(`#origins li[data-channel-id="${channelId}"][data-serving-index="1"]`);
+    await line.waitFor({ timeout: 20_000 });
+    return (await line.textContent()) ?? "";
+  } finally {
+    await page.close();
+  }
+}
+
 /** Plays the channel, kills the primary after some playback, and watches hls.js for 20 s more. */
 async function killPrimaryDuringPlayback(playbackUrl: string) {
   const page = await openPlayer(browser, p!.edgeUrl, playbackUrl);
@@ -93,6 +109,13 @@ it("(a) primary killed mid-playback, aligned backup: hls.js keeps playing, numbe
   expect(origin.serving).toBe(`${backup!.url}/live/drill-a/index.m3u8`);
   expect(origin.switchedAt).not.toBeNull();
   expect(origin.switches.at(-1)!.reason).toBe("failed");
+  // The console says it too: which origin serves the channel, since when and why.
+  const line = await consoleLine("drill-a", "en-US");
+  console.log(`console: ${line}`);
+  expect(line).toContain("backup 1");
+  expect(line).toContain(`served from ${new URL(backup!.url).host}`);
+  expect(line).toMatch(/switched at .+: the previous origin failed/);
+  expect(line).toContain(`failing: ${new URL(p!.originUrl).host}`);
 });
 
 it("(b) primary killed, backup numbered differently: hls.js keeps playing across one discontinuity, numbers still rising", async () => {
@@ -111,4 +134,8 @@ it("(b) primary killed, backup numbered differently: hls.js keeps playing across
   if (firstBackup > 0) expect(after[firstBackup]!.discontinuity).toBe(true);
   expect(log.some((e) => e.type === "frag" && e.url!.includes("/_b1/"))).toBe(true);
   expect((await operatorOrigin("drill-b")).servingIndex).toBe(1);
+  const line = await consoleLine("drill-b", "ru-RU");
+  console.log(`console (ru): ${line}`);
+  expect(line).toContain("резервный 1");
+  expect(line).toContain(`поток идёт с ${new URL(backup!.url).host}`);
 });
