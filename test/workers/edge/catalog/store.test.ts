@@ -50,6 +50,7 @@ describe("CatalogStore when KV fails", () => {
     const before = kv.reads.count;
     await store.getEvent("final");
     expect(kv.reads.count).toBe(before + 1);
+    console.log("drill (f) KV reads failing for an hour: the event and the event list served from the last good copy; KV read again at once when back");
   });
 
   it("has nothing to serve for a record it never read: the KV failure goes on", async () => {
