@@ -175,7 +175,8 @@ export class StitchedTimeline {
     }
     this.append(source, split);
     if (this.stitched && this.isPlain(source, split)) this.stitched = false;
-    if (!this.stitched) return { text };
+    // Nothing published yet (a restart, then an empty window): the source's text is all there is to say.
+    if (!this.stitched || this.published.length === 0) return { text, ...(switched ? { switched } : {}) };
     return { text: this.render(split), ...(switched ? { switched } : {}) };
   }
 

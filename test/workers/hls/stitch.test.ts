@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parsePlaylist } from "../../../workers/hls/parse";
 import { splitMediaPlaylist, StitchedTimeline } from "../../../workers/hls/stitch";
@@ -126,5 +127,44 @@ describe("StitchedTimeline", () => {
     const segs = timeline(restarted.update(1, live({ msn: 9, prefix: "_b1/", name: (n) => `b${n}.ts` }), "index.m3u8").text);
     expect(segs.map((s) => s.msn)).toEqual([103, 104, 105, 106, 107, 108]);
     expect(segs.every((s) => s.cc === 1)).toBe(true);
+  });
+
+  it("answers an empty window after a restart with the source's own text, and stitches once segments come", () => {
+    const restarted = new StitchedTimeline(0, { source: 1, msnOffset: 94, discOffset: 1 });
+    const empty = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:9\n";
+    expect(restarted.update(1, empty, "index.m3u8").text).toBe(empty);
+    expect(timeline(restarted.update(1, live({ msn: 9, prefix: "_b1/", name: (n) => `b${n}.ts` }), "index.m3u8").text)[0]!.msn).toBe(103);
+  });
+
+  it("never takes back what a player saw: numbers rise, and a number keeps its segment and discontinuity count, over any switches", () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.record({ source: fc.integer({ min: 0, max: 2 }), advance: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 40 }),
+        (aligned, steps) => {
+          const t = new StitchedTimeline(0);
+          // Three encoders of one clock: the primary numbers from 0, the backups from 0 (aligned) or far apart.
+          const base = [0, aligned ? 0 : 70_000, aligned ? 0 : 90_000];
+          const seen = new Map<number, { uri: string; cc: number }>();
+          let clock = 200;
+          let lastFirst = -Infinity;
+          for (const { source, advance } of steps) {
+            clock += advance;
+            const prefix = source === 0 ? "" : `_b${source}/`;
+            const text = live({ msn: clock + base[source]!, prefix, name: (n) => `s${n - base[source]!}-${source}.ts`, pdtOf: (n) => T0 + (n - base[source]!) * 2000 });
+            const segs = timeline(t.update(source, text, "index.m3u8").text);
+            expect(segs.length).toBeGreaterThan(0);
+            expect(segs[0]!.msn).toBeGreaterThanOrEqual(lastFirst);
+            lastFirst = segs[0]!.msn;
+            for (const s of segs) {
+              const before = seen.get(s.msn);
+              if (before) expect(s).toMatchObject(before);
+              else seen.set(s.msn, { uri: s.uri, cc: s.cc });
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
