@@ -310,9 +310,11 @@ export class ShieldChannel {
     const origin = this.failover.origins[i]!;
     const health = this.failover.health;
     // A blocking LL-HLS reload is held by the origin for up to a few target durations.
-    const res = await fetchFromOrigin(fromPlayKey(key, origin), { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: isBlockingReload(key) ? 15_000 : 5_000 });
+    const blocking = isBlockingReload(key);
+    const res = await fetchFromOrigin(fromPlayKey(key, origin), { isAllowed: (u) => isAllowedOriginUrl(u, origin), timeoutMs: blocking ? 15_000 : 5_000, badRequestIsClients: blocking });
     let result: FetchedPlaylist | Failure;
-    if (!res.ok) result = this.window.fail(key, res.failure, Date.now());
+    // A reload refused as bad (too far ahead) is this request's answer, not remembered: it may be valid a part later.
+    if (!res.ok) result = res.failure.code === "invalid_request" ? res.failure : this.window.fail(key, res.failure, Date.now());
     else {
       const text = await readTextBounded(res.response, PLAYLIST_MAX_BYTES);
       const kept = text === null ? this.window.fail(key, { code: "bad_origin_playlist", reason: "playlist larger than 4 MiB" }, Date.now()) : this.window.store(key, origin, { text, url: res.url }, Date.now());

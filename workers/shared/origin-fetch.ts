@@ -6,6 +6,11 @@ export interface OriginFetchOptions {
   isAllowed: (url: URL) => boolean;
   /** Time allowed until the response headers arrive. */
   timeoutMs: number;
+  /**
+   * A 400 is the client's failure, passed through as invalid_request, not the origin's: for requests whose
+   * query a viewer chose (an LL-HLS blocking reload asking too far ahead is refused so, RFC 8216bis 6.2.5.2).
+   */
+  badRequestIsClients?: boolean;
 }
 
 export type OriginResponse = { ok: true; response: Response; url: URL } | { ok: false; failure: Failure };
@@ -42,6 +47,10 @@ export async function fetchFromOrigin(url: URL, options: OriginFetchOptions): Pr
     if (response.status === 404 || response.status === 410) {
       await response.body?.cancel();
       return { ok: false, failure: { code: "not_found", message: "The origin does not have this (any more)." } };
+    }
+    if (response.status === 400 && options.badRequestIsClients) {
+      await response.body?.cancel();
+      return { ok: false, failure: { code: "invalid_request", message: "The origin refused this request as bad (400)." } };
     }
     if (!response.ok) {
       await response.body?.cancel();

@@ -139,9 +139,10 @@ async function answerOf(res: Response, url: string, playlist: boolean): Promise<
   if (!res.ok || !res.body) {
     const detail = await res.text().catch(() => "");
     if (res.status >= 500) console.warn(`upstream answered ${res.status} for ${keyOf(url)}: ${detail.slice(0, 300)}`);
-    // Token and session answers concern one viewer: never remembered for the others sharing this key.
-    const personal = res.status === 401 || res.status === 403 || res.status === 410;
-    return { ok: false, failure: failureFor(res.status, detail), ttlMs: personal ? 0 : 500 };
+    // Token and session answers concern one viewer: never remembered for the others sharing this key. Nor a
+    // 400 (a blocking reload too far ahead is valid a part later).
+    const forgotten = res.status === 400 || res.status === 401 || res.status === 403 || res.status === 410;
+    return { ok: false, failure: failureFor(res.status, detail), ttlMs: forgotten ? 0 : 500 };
   }
   const contentType = res.headers.get("content-type") ?? "application/octet-stream";
   const length = Number(res.headers.get("content-length") ?? NaN);
@@ -178,9 +179,11 @@ function maxAgeMs(cacheControl: string | null): number {
 /** The platform's answer as this node's failure; `body` is the platform's error JSON, when it sent one. */
 function failureFor(status: number, body: string): Failure {
   switch (status) {
+    case 400:
+      return { code: "invalid_request", message: errorOf(body).message ?? "The request was refused as bad." };
     case 403:
       // A quality above the viewer's cap, or a token the platform refused.
-      return errorCodeOf(body) === "forbidden" ? { code: "forbidden", message: "This quality is above the one this session was granted." } : { code: "invalid_token", reason: "refused by the platform" };
+      return errorOf(body).code === "forbidden" ? { code: "forbidden", message: "This quality is above the one this session was granted." } : { code: "invalid_token", reason: "refused by the platform" };
     case 404:
       return { code: "not_found", message: "No such resource." };
     case 410:
@@ -192,12 +195,13 @@ function failureFor(status: number, body: string): Failure {
   }
 }
 
-function errorCodeOf(body: string): string | undefined {
+/** The code and message of the platform's error JSON, where it sent one. */
+function errorOf(body: string): { code?: string; message?: string } {
   try {
-    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
-    return typeof code === "string" ? code : undefined;
+    const error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
+    return { ...(typeof error?.code === "string" ? { code: error.code } : {}), ...(typeof error?.message === "string" ? { message: error.message } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

@@ -131,7 +131,7 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
   }
   switch (reply.type) {
     case "error":
-      return { ok: false, failure: reply.failure, ttlMs: 500 };
+      return { ok: false, failure: reply.failure, ttlMs: forgetsAtOnce(reply.failure) ? 0 : 500 };
     case "playlist": {
       // The length goes with it: the response carries Content-Length and the egress meter counts it.
       const bytes = new TextEncoder().encode(reply.text);
@@ -151,6 +151,14 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
       return { ok: true, contentType: reply.contentType, body: mine, ttlMs: SEGMENT_TTL_MS, ...(reply.length !== undefined ? { length: reply.length } : {}), ...withBandwidth(reply.bandwidth) };
     }
   }
+}
+
+/**
+ * A shield's answer that is not remembered for the viewers sharing the key: a request refused as bad (a
+ * blocking reload asking too far ahead, valid a part later).
+ */
+function forgetsAtOnce(failure: { code: string }): boolean {
+  return failure.code === "invalid_request";
 }
 
 /** A shield's bandwidth for the cache (absent from a shield that predates it: open to every viewer). */
