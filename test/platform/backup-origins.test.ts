@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parsePlaylist } from "../../workers/hls/parse";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { startNode } from "../support/stadium-node";
 
 let p: Platform;
 beforeAll(async () => {
@@ -130,5 +131,44 @@ it("fetches nothing from a backup's links outside its own host and the channel's
     expect(token).toBeTruthy();
   } finally {
     await Promise.all([foreign.close(), backup.close()]);
+  }
+});
+
+it("moves a stadium node's viewers to the backup with the edge's: the node serves the backup's segments under the same playlist URL", async () => {
+  let down = false;
+  // The primary relays the demo stream until it answers 503 to everything.
+  const primary = await server(async (req, res) => {
+    if (down) return void res.writeHead(503).end("down");
+    const upstream = await fetch(p.originUrl + req.url!);
+    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/octet-stream" }).end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  const node = await startNode(p, "stand-failover");
+  try {
+    const put = await adminPut(p, "/admin/events/demo/channels/node-failover", {
+      title: "node-failover",
+      originUrl: `${primary.url}/live/node-failover/index.m3u8`,
+      backupOriginUrls: [`${p.originUrl}/live/node-failover/index.m3u8`],
+      paid: false,
+    });
+    expect(put.status).toBe(200);
+    const { token } = await openChannel(p, "node-failover");
+    const base = `${node.url}/play/${token}/`;
+    const entry = await (await fetch(base + "index.m3u8")).text();
+    const media = entry.split("\n").find((l) => l !== "" && !l.startsWith("#"))!;
+    const dir = media.slice(0, media.lastIndexOf("/") + 1);
+    const read = async () => parsePlaylist(await (await fetch(base + media)).text());
+    const before = await read();
+    expect(before.segments.some((s) => s.uri.includes("_b1/"))).toBe(false);
+    down = true;
+    const after = await poll(read, (info) => info.segments.some((s) => s.uri.includes("_b1/")), 20_000);
+    const backupSegments = after.segments.filter((s) => s.uri.includes("_b1/"));
+    expect(backupSegments.length).toBeGreaterThan(0);
+    expect((after.mediaSequence ?? 0) + after.segments.length).toBeGreaterThan((before.mediaSequence ?? 0) + before.segments.length);
+    const statuses = await Promise.all(backupSegments.map(async (s) => (await fetch(new URL(dir + s.uri, base))).status));
+    expect(statuses.every((st) => st === 200)).toBe(true);
+    console.log(`stadium node after the primary died: ${backupSegments.length} backup segments listed, answered ${statuses.join(", ")}`);
+  } finally {
+    await node.stop();
+    await primary.close();
   }
 });
