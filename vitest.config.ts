@@ -22,7 +22,7 @@ export default defineConfig({
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/cache/coalescer.test.ts",
             "test/workers/shared/playback/request.test.ts",
-            "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
+            "test/durable-objects/event-gate/{model.*,meter,rank,shards}.test.ts",
             "test/durable-objects/pull-zone/capacity.test.ts",
             "test/web/**/*.test.ts",
           ],
@@ -52,7 +52,7 @@ export default defineConfig({
             "test/durable-objects/origin-shield/playlist-window.test.ts",
             "test/workers/shared/cache/coalescer.test.ts",
             "test/workers/shared/playback/request.test.ts",
-            "test/durable-objects/event-gate/{model.*,meter,rank}.test.ts",
+            "test/durable-objects/event-gate/{model.*,meter,rank,shards}.test.ts",
             "test/durable-objects/pull-zone/capacity.test.ts",
           ],
           // A hang guard, not a timing goal: the first call to a Durable Object in a file took 3.8–5.0 s

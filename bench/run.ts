@@ -17,6 +17,7 @@ import { percentile, rawTimedGet, timedGet } from "./lib/net";
 import { findNginx, startNginx } from "./lib/nginx";
 import { markdownTable, num, ratio, type Row } from "./lib/table";
 import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
+import { shardSimulationRows } from "./admission-shards";
 import { startStadiumNode } from "../workers/stadium-node/service/launcher";
 import { provisionNode } from "../scripts/lib/pull-zones";
 import { makeTestCertificates } from "../test/support/tls";
@@ -47,7 +48,9 @@ const CORES = availableParallelism();
 /** Seconds the steady viewers of row (f) play, in 10 s lease periods. */
 const GATE_SECONDS = Number(process.env.BENCH_GATE_SECONDS ?? 30);
 /** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
-const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f,g").split(","));
+const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f,g,h").split(","));
+/** Rows that need the platform running; the others (h, a simulation in this process) do not start it. */
+const PLATFORM_ROWS = ["a", "b", "c", "d", "e", "f", "g"];
 /**
  * How the edge is served: "direct" (default), a socket straight into the worker, as workerd serves a worker
  * on its own and as Cloudflare runs it; or "emulated", through Miniflare's entry worker and its script
@@ -116,6 +119,12 @@ async function main(): Promise<void> {
     const o = { url, connections: CONNECTIONS, seconds: LOAD_SECONDS };
     return wrk ? runWrk(wrk, o) : runNodeLoad(o);
   };
+
+  if (!PLATFORM_ROWS.some((r) => ROWS.has(r))) {
+    const h = ROWS.has("h") ? shardSimulationRows(log) : { rows: [], notes: [] };
+    writeReport(h.rows, h.notes, describeMachine(ROOT, "none (no platform row asked for)", nginxBin, loadBefore), false);
+    return;
+  }
 
   log("building and starting the platform (edge + demo origin on workerd)…");
   const p: Platform = await startPlatform({ originBindings: { SEGMENT_DELAY_MS: String(SEGMENT_DELAY_MS) }, edgeDirect: EDGE_SERVING === "direct" });
@@ -355,8 +364,18 @@ async function main(): Promise<void> {
     rows.push(...r.rows);
     notes.push(...r.notes);
   }
+  // (h) The sharded admission simulation: pure code in this process.
+  if (ROWS.has("h")) {
+    const r = shardSimulationRows(log);
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  }
 
-  const machine = describeMachine(ROOT, loadGenerator, nginxBin, loadBefore);
+  writeReport(rows, notes, describeMachine(ROOT, loadGenerator, nginxBin, loadBefore), true);
+}
+
+/** Prints the table and its notes, and writes them to bench/results/latest.md. */
+function writeReport(rows: Row[], notes: string[], machine: string[], platform: boolean): void {
   const report = [
     `## Benchmark (${new Date().toISOString()}, \`npm run bench\`)`,
     "",
@@ -365,11 +384,7 @@ async function main(): Promise<void> {
     markdownTable(rows),
     "",
     ...notes.map((n) => `- ${n}`),
-    `- MB = 10^6 bytes (headers included). Times are to the last body byte, measured by one Node process (row c: raw sockets, one connection per client, bench/lib/net.ts rawTimedGet); lower is better, so a time ratio below 1× favours us.`,
-    EDGE_SERVING === "direct"
-      ? `- The edge, the stadium node and the bare worker each run in one workerd process through Miniflare's API, served on a socket straight into the worker: no Miniflare entry worker and no script emulation of the static-assets router, which Cloudflare runs in its own front line (\`BENCH_EDGE=emulated npm run bench\` measures the edge through them).`
-      : `- EDGE SERVED THROUGH MINIFLARE'S ENTRY WORKER AND ITS STATIC-ASSETS ROUTER EMULATION (BENCH_EDGE=emulated), as \`npm start\` serves it; the stadium node and the bare worker run on a socket straight into the worker.`,
-    `- nginx runs worker_processes 2 with proxy_cache, proxy_cache_lock on, proxy_cache_valid 200 10m, key $uri; for (g) the same server also listens with TLS (TLS 1.2/1.3, session cache) on the node's certificate (ECDSA P-256, test/support/tls.ts). All on 127.0.0.1 of this machine, load generator included, so figures are indicative.`,
+    ...(platform ? platformNotes() : []),
     "",
   ].join("\n");
   console.log("\n" + report);
@@ -377,6 +392,17 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "latest.md"), report);
   log(`written to ${join("bench", "results", "latest.md")}`);
+}
+
+/** How the platform rows were measured. */
+function platformNotes(): string[] {
+  return [
+    `- MB = 10^6 bytes (headers included). Times are to the last body byte, measured by one Node process (row c: raw sockets, one connection per client, bench/lib/net.ts rawTimedGet); lower is better, so a time ratio below 1× favours us.`,
+    EDGE_SERVING === "direct"
+      ? `- The edge, the stadium node and the bare worker each run in one workerd process through Miniflare's API, served on a socket straight into the worker: no Miniflare entry worker and no script emulation of the static-assets router, which Cloudflare runs in its own front line (\`BENCH_EDGE=emulated npm run bench\` measures the edge through them).`
+      : `- EDGE SERVED THROUGH MINIFLARE'S ENTRY WORKER AND ITS STATIC-ASSETS ROUTER EMULATION (BENCH_EDGE=emulated), as \`npm start\` serves it; the stadium node and the bare worker run on a socket straight into the worker.`,
+    `- nginx runs worker_processes 2 with proxy_cache, proxy_cache_lock on, proxy_cache_valid 200 10m, key $uri; for (g) the same server also listens with TLS (TLS 1.2/1.3, session cache) on the node's certificate (ECDSA P-256, test/support/tls.ts). All on 127.0.0.1 of this machine, load generator included, so figures are indicative.`,
+  ];
 }
 
 await runGuarded(main, 9 * 60_000);
