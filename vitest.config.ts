@@ -25,6 +25,8 @@ export default defineConfig({
             "test/durable-objects/event-gate/{model.*,meter,rank,shards}.test.ts",
             "test/durable-objects/pull-zone/capacity.test.ts",
             "test/web/**/*.test.ts",
+            // `npm run deploy` against wrangler's dry run, in Node.
+            "test/scripts/deploy.test.ts",
           ],
         },
       },
