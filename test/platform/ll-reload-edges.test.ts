@@ -1,9 +1,13 @@
 // The demo origin's LL-HLS channel (/ll/…) through the edge and a stadium node, in both shapes (a
 // multivariant with its media playlists, and a single media playlist as the channel's entry), at the edges
-// of what RFC 8216bis lets a client ask: a blocking reload too far ahead.
+// of what RFC 8216bis lets a client ask: a blocking reload too far ahead, and a part asked for before any
+// playlist hinted it.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
+
+/** 0.5 s parts of 2 s segments (workers/demo-origin/ll-media-manifest.json). */
+const PARTS_PER_SEGMENT = 4;
 
 let p: Platform;
 let node: RunningStadiumNode;
@@ -39,6 +43,14 @@ function newestPart(text: string): { msn: number; part: number } {
   return { msn: Number(last[1]), part: Number(last[2]) };
 }
 
+const partNumber = (r: { msn: number; part: number }) => r.msn * PARTS_PER_SEGMENT + r.part;
+
+function hintedPart(text: string): string {
+  const hint = /^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/m.exec(text);
+  if (!hint) throw new Error(`no part preload hint in\n${text}`);
+  return hint[1]!;
+}
+
 it("refuses a blocking reload more than two segments ahead with 400, as the origin does, on the edge and on a node", async () => {
   for (const shape of SHAPES) {
     const v = await openChannel(p, shape.channel);
@@ -59,3 +71,48 @@ it("refuses a blocking reload more than two segments ahead with 400, as the orig
     }
   }
 });
+
+/**
+ * Asks for the part after the hinted one while a held reload waits for the hinted one, then asks again once
+ * that reload's playlist hints it: the first answer's status, and the second (null when the machine was too
+ * slow to ask before the hint moved on, so the first ask proves nothing).
+ */
+async function askBeforeAndAfterHint(base: string, token: string, playlist: string): Promise<{ early: number; held: number; heldBytes: number; what: string } | null> {
+  const url = `${base}/play/${token}/${playlist}`;
+  const playlistDir = playlist.slice(0, playlist.lastIndexOf("/") + 1);
+  const reload = (part: number) => get(`${url}?_HLS_msn=${Math.floor(part / PARTS_PER_SEGMENT)}&_HLS_part=${part % PARTS_PER_SEGMENT}`);
+  // Just after part r appears (the second reload is surely held, whatever the first answer's age): the
+  // playlist hints r+1, and r+2 is hinted one part later.
+  let ready = await (await get(url)).text();
+  for (let i = 0; i < 2; i++) ready = await (await reload(partNumber(newestPart(ready)) + 1)).text();
+  const hinted = hintedPart(ready);
+  const dir = hinted.slice(0, hinted.lastIndexOf("/") + 1);
+  const next = partNumber(newestPart(ready)) + 1; // hinted now
+  const laterKey = `${dir}part-${Math.floor((next + 1) / PARTS_PER_SEGMENT)}-${(next + 1) % PARTS_PER_SEGMENT}.m4s`;
+  // Hold the reload that will hint `later`, and ask for `later` while only `next` is hinted.
+  const hinting = reload(next);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const early = await get(`${base}/play/${token}/${playlistDir}${laterKey}`);
+  await early.arrayBuffer();
+  const hintingRes = await hinting;
+  expect(hintingRes.status).toBe(200);
+  if (early.status === 200 || hintedPart(await hintingRes.text()) !== laterKey) return null;
+  const held = await get(`${base}/play/${token}/${playlistDir}${laterKey}`);
+  const bytes = await held.arrayBuffer();
+  return { early: early.status, held: held.status, heldBytes: bytes.byteLength, what: `${laterKey}: ${held.status === 200 ? "" : new TextDecoder().decode(bytes)}` };
+}
+
+it("answers a part asked for before any playlist hinted it with 404, then, once a playlist hints it, holds its request and answers 200", async () => {
+  for (const shape of SHAPES) {
+    for (const tier of ["edge", "node"] as const) {
+      const v = await openChannel(p, shape.channel);
+      let asked: Awaited<ReturnType<typeof askBeforeAndAfterHint>> = null;
+      for (let attempt = 0; attempt < 5 && asked === null; attempt++) asked = await askBeforeAndAfterHint(tier === "edge" ? p.edgeUrl : node.url, v.token, shape.playlist);
+      if (asked === null) throw new Error(`${shape.channel} ${tier}: the part was never asked for before its hint; nothing was shown`);
+      expect(asked.early, `${shape.channel} ${tier}`).toBe(404);
+      expect(asked.held, `${shape.channel} ${tier} ${asked.what}`).toBe(200);
+      expect(asked.heldBytes).toBeGreaterThan(0);
+    }
+  }
+});
+

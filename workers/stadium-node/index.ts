@@ -140,8 +140,9 @@ async function answerOf(res: Response, url: string, playlist: boolean): Promise<
     const detail = await res.text().catch(() => "");
     if (res.status >= 500) console.warn(`upstream answered ${res.status} for ${keyOf(url)}: ${detail.slice(0, 300)}`);
     // Token and session answers concern one viewer: never remembered for the others sharing this key. Nor a
-    // 400 (a blocking reload too far ahead is valid a part later).
-    const forgotten = res.status === 400 || res.status === 401 || res.status === 403 || res.status === 410;
+    // 404 (a part asked for before a playlist hinted it is listed a part later, and its request must then go
+    // through) or a 400 (a blocking reload too far ahead is valid a part later).
+    const forgotten = res.status === 400 || res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410;
     return { ok: false, failure: failureFor(res.status, detail), ttlMs: forgotten ? 0 : 500 };
   }
   const contentType = res.headers.get("content-type") ?? "application/octet-stream";

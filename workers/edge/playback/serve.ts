@@ -154,11 +154,12 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
 }
 
 /**
- * A shield's answer that is not remembered for the viewers sharing the key: a request refused as bad (a
- * blocking reload asking too far ahead, valid a part later).
+ * A shield's answer that is not remembered for the viewers sharing the key: a key no playlist listed yet
+ * (a part asked for before its preload hint: the next playlist lists it, and its request must then reach
+ * the shield) and a request refused as bad (a blocking reload asking too far ahead, valid a part later).
  */
 function forgetsAtOnce(failure: { code: string }): boolean {
-  return failure.code === "invalid_request";
+  return failure.code === "not_found" || failure.code === "invalid_request";
 }
 
 /** A shield's bandwidth for the cache (absent from a shield that predates it: open to every viewer). */
