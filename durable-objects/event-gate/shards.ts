@@ -2,6 +2,7 @@
 // they hold, and the coordinator that moves slots between them and publishes the admission horizon.
 // Every call takes `now` (ms); no timers, I/O or randomness, and every message is plain JSON, so the
 // shard objects and the coordinator object can run this as it is, over RPC.
+import { fnv1a32 } from "../../workers/shared/fnv";
 import { ASSUMED_SESSION_SECONDS, retryAfterFor } from "./model";
 import { OrderedList, type Link } from "./order";
 import { RankIndex } from "./rank";
@@ -22,12 +23,7 @@ export function bucketOf(at: number): number {
 
 /** The shard a viewer's first access goes to: FNV-1a of its client identity, modulo the shard count. */
 export function shardOf(clientKey: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < clientKey.length; i++) {
-    h ^= clientKey.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
+  return fnv1a32(clientKey) % shards;
 }
 
 /** What a shard tells the coordinator: its slots, and who waits, by arrival bucket. */

@@ -8,6 +8,7 @@ import { contentTypeFor, fetchFromOrigin, isPlaylistKey, readTextBounded } from 
 import { PullThroughCache, type UpstreamResult } from "../../workers/shared/cache/pull-through-cache";
 import { fromPlayKey, isAllowedOriginUrl, MULTIVARIANT_KEY, PlayKeyError, toPlayKey, type ChannelOrigin } from "../../workers/hls/paths";
 import { listingKey } from "../../workers/hls/listing";
+import { resolvePlayKey } from "../../workers/hls/origins";
 import { Failover, type FailoverSaved } from "./failover";
 import type { OriginStatus, OriginSwitch } from "./origin-health";
 import { PlaylistError, type PlaylistInfo } from "../../workers/hls/rewrite";
@@ -99,12 +100,10 @@ export class ShieldChannel {
 
   /** Serves one resource of the channel: a rewritten playlist or a segment's bytes. */
   async get(req: ShieldRequest): Promise<ShieldReply> {
-    const oi = this.failover.originOf(req.key);
-    if (oi === null) return NOT_FOUND;
-    const origin = this.failover.origins[oi]!;
+    let oi: number;
     let url: URL;
     try {
-      url = fromPlayKey(req.key, origin);
+      ({ index: oi, url } = resolvePlayKey(req.key, this.failover.origins));
     } catch (err) {
       if (err instanceof PlayKeyError) return NOT_FOUND;
       throw err;

@@ -3,13 +3,12 @@
 // entry for the entry), and each live playlist key's stitched timeline, which keeps its numbers rising across
 // switches. What must survive a restart of the shield (the serving origin, the timelines' offsets, the
 // switches) is given out by saved() and taken back by the constructor.
-import { listedKeys, listingKey } from "../../workers/hls/listing";
+import { listingKey } from "../../workers/hls/listing";
 import { channelOrigins, originIndexOfKey } from "../../workers/hls/origins";
 import { MULTIVARIANT_KEY, type ChannelOrigin } from "../../workers/hls/paths";
 import { StitchedTimeline, type TimelineState } from "../../workers/hls/stitch";
-import { isPlaylistKey } from "../../workers/shared/origin-fetch";
 import { OriginHealth, type OriginSwitch } from "./origin-health";
-import type { FetchedPlaylist } from "./playlist-window";
+import { mediaPlaylistKeys, type FetchedPlaylist } from "./playlist-window";
 
 export interface FailoverSaved {
   readonly version: string;
@@ -70,9 +69,9 @@ export class Failover {
     if (from === to) return key;
     if (this.isEntry(key)) return this.prefix(to) + MULTIVARIANT_KEY;
     if (!entries.from || !entries.to) return null;
-    const position = mediaPlaylists(entries.from, this.prefix(from)).indexOf(listingKey(key));
+    const position = mediaPlaylistKeys(entries.from, this.prefix(from) + MULTIVARIANT_KEY).indexOf(listingKey(key));
     if (position < 0) return null;
-    return mediaPlaylists(entries.to, this.prefix(to))[position] ?? null;
+    return mediaPlaylistKeys(entries.to, this.prefix(to) + MULTIVARIANT_KEY)[position] ?? null;
   }
 
   /** The stitched timeline of live playlist key `key` (queries aside). */
@@ -107,10 +106,4 @@ export class Failover {
     }
     return { version: this.version, serving: this.health.serving(), timelines, switches: this.switches() };
   }
-}
-
-/** The media playlist keys a stored multivariant lists, in the order it lists them. */
-function mediaPlaylists(entry: FetchedPlaylist, prefix: string): string[] {
-  const text = entry.rendered.get("{}") ?? "";
-  return [...new Set(listedKeys(text, prefix + MULTIVARIANT_KEY).filter(isPlaylistKey))];
 }

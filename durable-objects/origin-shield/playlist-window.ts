@@ -101,6 +101,22 @@ function isFresh(fetched: FetchedPlaylist, now: number): boolean {
   return now - fetched.fetchedAt < fetched.freshMs;
 }
 
+const mediaPlaylistsOf = new WeakMap<FetchedPlaylist, string[]>();
+
+/**
+ * The media playlist keys a stored multivariant playlist (fetched under `entryKey`) lists, in the order it
+ * lists them (none for a media playlist); worked out once per fetched copy.
+ */
+export function mediaPlaylistKeys(entry: FetchedPlaylist, entryKey: string): string[] {
+  if (entry.info.kind !== "multivariant") return [];
+  let keys = mediaPlaylistsOf.get(entry);
+  if (keys === undefined) {
+    keys = [...new Set(listedKeys(entry.rendered.get(variantKey(undefined)) ?? "", entryKey).filter(isPlaylistKey))];
+    mediaPlaylistsOf.set(entry, keys);
+  }
+  return keys;
+}
+
 /** Sets `key` as the most recently used entry of `map`, dropping the least recently used past `max`. */
 function setBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
   map.delete(key);
@@ -225,8 +241,7 @@ export class PlaylistWindow {
   /** The playlist keys the stored entry lists (a multivariant's media playlists), for a listing check. */
   listedPlaylists(): string[] {
     const entry = this.playlists.get(MULTIVARIANT_KEY);
-    if (!entry || entry.info.kind !== "multivariant") return [];
-    return [...new Set(listedKeys(entry.rendered.get(variantKey(undefined)) ?? "", MULTIVARIANT_KEY).filter(isPlaylistKey))];
+    return entry ? mediaPlaylistKeys(entry, MULTIVARIANT_KEY) : [];
   }
 
   /** The failure to answer for `key` at `now`, if its last fetch failed less than FAILURE_TTL_MS ago. */

@@ -1,7 +1,7 @@
 // A channel's origins: its own (the primary) and its backups, each with the key prefix its resources are
 // served under. The primary's keys are unprefixed (unchanged for channels without backups); backup n's
 // keys start with `_b<n>/`, a first segment no origin path can produce, so two encoders never share a key.
-import { compileOrigin, type ChannelOrigin } from "./paths";
+import { fromPlayKey, PlayKeyError, type ChannelOrigin } from "./paths";
 
 /** At most this many backups per channel (prefixes `_b1/` … `_b4/`). */
 export const MAX_BACKUP_ORIGINS = 4;
@@ -30,7 +30,12 @@ export function unprefixedKey(key: string): string {
   return m === null ? key : key.slice(m[0].length);
 }
 
-/** Throws TypeError when any origin of the channel does not compile (a misconfigured channel). */
-export function checkOrigins(origins: readonly ChannelOrigin[]): void {
-  for (const o of origins) compileOrigin(o);
+/**
+ * The origin a play key belongs to (its index in `origins`) and the URL it names there. Throws PlayKeyError
+ * for a key of a backup the channel does not have and for anything fromPlayKey refuses.
+ */
+export function resolvePlayKey(key: string, origins: readonly ChannelOrigin[]): { index: number; url: URL } {
+  const index = originIndexOfKey(key, origins);
+  if (index === null) throw new PlayKeyError("not a key of this channel's origins");
+  return { index, url: fromPlayKey(key, origins[index]!) };
 }

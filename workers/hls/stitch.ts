@@ -141,6 +141,8 @@ export class StitchedTimeline {
   private state: TimelineState | null;
   private published: Published[] = [];
   private stitched: boolean;
+  /** The last update's source and text, and what it gave. */
+  private last: { source: number; in: string; out: string } | null = null;
 
   /** `origin`: the index of the origin whose keys the playlist key belongs to (0 for the primary's). */
   constructor(private readonly origin: number, restored?: TimelineState) {
@@ -164,6 +166,14 @@ export class StitchedTimeline {
    * to another source, with whether the two were aligned.
    */
   update(source: number, text: string, servedAs: string): { text: string; switched?: { aligned: boolean } } {
+    // The same copy again (every viewer's reload while it is fresh): nothing new to publish.
+    if (this.last !== null && this.last.source === source && this.last.in === text) return { text: this.last.out };
+    const result = this.advance(source, text, servedAs);
+    this.last = { source, in: text, out: result.text };
+    return result;
+  }
+
+  private advance(source: number, text: string, servedAs: string): { text: string; switched?: { aligned: boolean } } {
     const split = splitMediaPlaylist(text, servedAs);
     if (this.state === null) this.state = { source, msnOffset: 0, discOffset: 0 };
     let switched: { aligned: boolean } | undefined;

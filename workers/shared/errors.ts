@@ -117,6 +117,16 @@ export function failureResponse(f: Failure, headers?: HeadersInit): Response {
 
 /** Retry-After for a platform part that said it is overloaded: retrying at once would add to its load. */
 const OVERLOADED_RETRY_SECONDS = 5;
+/** workerd's mark on a Durable Object or the runtime shedding load (see unexpectedFailure). */
+export function isOverloaded(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true;
+}
+
+/** workerd's mark on a call lost on the way, a Durable Object reset or moved among them: worth one more try. */
+export function isRetryable(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { retryable?: unknown }).retryable === true;
+}
+
 /** Retry-After for a platform call that failed on the way (an object reset or moving, a connection lost). */
 const TRANSIENT_RETRY_SECONDS = 1;
 // workerd's message for a KV call the KV service answered with an error status: "KV GET failed: 503 Service Unavailable".
@@ -138,9 +148,9 @@ const KV_FAILED = /^KV [A-Z_]+ failed: (\d{3})\b/;
 export function unexpectedFailure(err: unknown): Failure {
   const message = "A part of the platform is briefly unavailable. Try again in a moment.";
   if (typeof err !== "object" || err === null) return { code: "internal" };
-  const e = err as { overloaded?: unknown; retryable?: unknown; message?: unknown };
-  if (e.overloaded === true) return { code: "unavailable", message, retryAfterSeconds: OVERLOADED_RETRY_SECONDS };
-  if (e.retryable === true) return { code: "unavailable", message, retryAfterSeconds: TRANSIENT_RETRY_SECONDS };
+  const e = err as { message?: unknown };
+  if (isOverloaded(err)) return { code: "unavailable", message, retryAfterSeconds: OVERLOADED_RETRY_SECONDS };
+  if (isRetryable(err)) return { code: "unavailable", message, retryAfterSeconds: TRANSIENT_RETRY_SECONDS };
   const kv = typeof e.message === "string" ? KV_FAILED.exec(e.message) : null;
   const kvStatus = kv ? Number(kv[1]) : 0;
   if (kvStatus === 429 || kvStatus >= 500) return { code: "unavailable", message, retryAfterSeconds: TRANSIENT_RETRY_SECONDS };

@@ -1,18 +1,14 @@
 // A node of several workerd processes on one port (service/cluster.ts): each cache key has one owner process,
 // which alone fetches it from the platform; the others ask the owner on a miss. So the platform still sees
 // one fetch per segment per node, however the kernel spreads viewers' connections over the processes.
+import { fnv1a32 } from "../shared/fnv";
 
 /** The header a process sends when it asks the owner process; its value is the node's stats key. */
 export const PEER_HEADER = "x-balancer-peer";
 
 /** The process that owns `cacheKey` (FNV-1a over the key, modulo the process count). */
 export function ownerOf(cacheKey: string, processes: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < cacheKey.length; i++) {
-    h ^= cacheKey.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % processes;
+  return fnv1a32(cacheKey) % processes;
 }
 
 /** Whether a request comes from another process of this node (its header carries the stats key). */

@@ -5,9 +5,9 @@ import { awaitShared } from "../../shared/cache/await-shared";
 import { PullThroughCache, type PlaylistKind, type UpstreamResult } from "../../shared/cache/pull-through-cache";
 import { playbackCacheKey, type PlaybackRequest, type PlaybackRoute, type PlaybackTier } from "../../shared/playback/pipeline";
 import { singleChunk } from "../../shared/playback/response";
-import { DomainError, unexpectedFailure } from "../../shared/errors";
-import { fromPlayKey, MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
-import { channelOrigins, originIndexOfKey } from "../../hls/origins";
+import { DomainError, isOverloaded, isRetryable, unexpectedFailure } from "../../shared/errors";
+import { MULTIVARIANT_KEY, PlayKeyError } from "../../hls/paths";
+import { channelOrigins, resolvePlayKey } from "../../hls/origins";
 import { catalogStore } from "../catalog/store";
 import type { Channel } from "../catalog/schemas";
 import { originShield, type PlaylistVariant, type ShieldReply } from "../../../durable-objects/origin-shield/client";
@@ -98,10 +98,7 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
   const backupOriginUrls = channel.backupOriginUrls ?? [];
   try {
     // Refuse path tricks here, before any Durable Object sees them: a key is its own origin's (see origins.ts).
-    const origins = channelOrigins(channel.originUrl, channel.allowedHosts, backupOriginUrls);
-    const own = origins[originIndexOfKey(key, origins) ?? -1];
-    if (own === undefined) throw new PlayKeyError("not a key of this channel's origins");
-    fromPlayKey(key, own);
+    resolvePlayKey(key, channelOrigins(channel.originUrl, channel.allowedHosts, backupOriginUrls));
   } catch (err) {
     if (err instanceof PlayKeyError) return { ok: false, failure: { code: "not_found", message: "No such resource." }, ttlMs: 0 };
     throw err;
@@ -115,19 +112,14 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
     }
   }
   const shieldRequest = { origin, backupOriginUrls, originVersion: `${channel.originUrl} ${channel.updatedAt}`, key, ...(variant ? { variant } : {}) };
+  const ask = () => originShield(env, channel.eventId, channel.id).get(shieldRequest);
   let reply: ShieldReply;
   try {
-    reply = await originShield(env, channel.eventId, channel.id).get(shieldRequest);
+    // A shield object reset or moved mid-call (a deploy, an eviction) is asked once more on a fresh stub.
+    reply = await ask().catch((err: unknown) => (isRetryable(err) && !isOverloaded(err) ? ask() : Promise.reject(err)));
   } catch (err) {
-    // The shield object was reset or moved mid-call (a deploy, an eviction): ask a fresh stub once. A second
-    // failure is the platform's, said as such (503 with Retry-After), never remembered as the origin's.
-    const retryable = (err as { retryable?: unknown; overloaded?: unknown } | null)?.retryable === true && (err as { overloaded?: unknown }).overloaded !== true;
-    try {
-      if (!retryable) throw err;
-      reply = await originShield(env, channel.eventId, channel.id).get(shieldRequest);
-    } catch (again) {
-      return { ok: false, failure: unexpectedFailure(again), ttlMs: 0 };
-    }
+    // The platform's failure, said as such (503 with Retry-After), never remembered as the origin's.
+    return { ok: false, failure: unexpectedFailure(err), ttlMs: 0 };
   }
   switch (reply.type) {
     case "error":
