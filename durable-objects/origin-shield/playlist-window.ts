@@ -67,10 +67,14 @@ export function isBlockingReload(key: string): boolean {
   return BLOCKING_RELOAD.test(key);
 }
 
-/** How long a fetched playlist may be served before the origin is asked again. */
+/**
+ * How long a fetched playlist may be served before the origin is asked again. An LL-HLS playlist gains a part
+ * every part target: kept longer, a player's plain reload (its first) starts parts behind the live edge.
+ */
 export function playlistFreshMs(info: PlaylistInfo): number {
   if (info.kind === "multivariant") return 10_000;
   if (info.endList) return 60_000;
+  if (info.partTargetDuration !== null) return Math.max(200, info.partTargetDuration * 1000);
   return Math.max(500, ((info.targetDuration ?? 2) * 1000) / 2);
 }
 

@@ -116,3 +116,28 @@ it("answers a part asked for before any playlist hinted it with 404, then, once 
   }
 });
 
+
+/**
+ * A plain reload (no _HLS_ parameters: a player's first load, or one without blocking reloads) through the
+ * edge and a node lists parts as new as the origin's: a copy kept for a whole second, or for half a target
+ * duration, is two to four 0.5 s parts behind, and a player starting from it starts that much later.
+ */
+it("answers a plain reload of an LL playlist with a copy at most one part behind the origin's, on the edge and on a node", async () => {
+  for (const shape of SHAPES) {
+    const v = await openChannel(p, shape.channel);
+    const originUrl = shape.channel === "ll-ladder" ? `${p.originUrl}/ll/edges/360p/index.m3u8` : `${p.originUrl}/ll/edges/media.m3u8`;
+    for (const tier of ["edge", "node"] as const) {
+      const url = `${tier === "edge" ? p.edgeUrl : node.url}/play/${v.token}/${shape.playlist}`;
+      const lags: number[] = [];
+      // Reloads at a third of a part apart, so every age a kept copy can have is sampled.
+      for (let i = 0; i < 18; i++) {
+        const [served, origin] = await Promise.all([get(url).then((r) => r.text()), get(originUrl).then((r) => r.text())]);
+        lags.push(partNumber(newestPart(origin)) - partNumber(newestPart(served)));
+        await new Promise((resolve) => setTimeout(resolve, 170));
+      }
+      lags.sort((a, b) => a - b);
+      // The worst few are a part appearing between the two requests; the typical reload must be current.
+      expect(lags[Math.floor(lags.length * 0.75)], `${shape.channel} ${tier}: parts behind the origin, sorted ${lags.join(",")}`).toBeLessThanOrEqual(1);
+    }
+  }
+});
