@@ -18,6 +18,7 @@ import { findNginx, startNginx } from "./lib/nginx";
 import { markdownTable, num, ratio, type Row } from "./lib/table";
 import { admissionThroughputRows, gateCallRows } from "./lib/admission-rows";
 import { shardSimulationRows } from "./admission-shards";
+import { llFanoutRows } from "./ll-fanout";
 import { startStadiumNode } from "../workers/stadium-node/service/launcher";
 import { provisionNode } from "../scripts/lib/pull-zones";
 import { makeTestCertificates } from "../test/support/tls";
@@ -48,9 +49,9 @@ const CORES = availableParallelism();
 /** Seconds the steady viewers of row (f) play, in 10 s lease periods. */
 const GATE_SECONDS = Number(process.env.BENCH_GATE_SECONDS ?? 30);
 /** Which rows to run (BENCH_ROWS=a,c for a partial run while working on one path); all by default. */
-const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f,g,h").split(","));
+const ROWS = new Set((process.env.BENCH_ROWS ?? "a,b,c,d,e,f,g,h,i").split(","));
 /** Rows that need the platform running; the others (h, a simulation in this process) do not start it. */
-const PLATFORM_ROWS = ["a", "b", "c", "d", "e", "f", "g"];
+const PLATFORM_ROWS = ["a", "b", "c", "d", "e", "f", "g", "i"];
 /**
  * How the edge is served: "direct" (default), a socket straight into the worker, as workerd serves a worker
  * on its own and as Cloudflare runs it; or "emulated", through Miniflare's entry worker and its script
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   if (certs) onCleanup("test certificates", () => certs.remove());
   const nginx = nginxBin ? await startNginx(nginxBin, originPort, certs ?? undefined) : null;
   // A stadium node in front of the edge: the same cache code, served by workerd the same way.
-  const node = ROWS.has("a")
+  const node = ROWS.has("a") || ROWS.has("i")
     ? await startStadiumNode({ platformUrl: p.edgeUrl, id: "bench-node", port: 0, registrationKey: await provisionNode(p.edgeUrl, p.adminToken, "bench-node", { eventIds: ["demo"] }) })
     : null;
   if (node) onCleanup("stadium node", () => node.stop());
@@ -361,6 +362,12 @@ async function main(): Promise<void> {
   ]) {
     if (!part) continue;
     const r = await part();
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  }
+  // (i) An LL-HLS crowd holding one blocking reload, and asking for one preload-hinted part, via the edge and a node.
+  if (ROWS.has("i")) {
+    const r = await llFanoutRows(p, [{ name: "the edge", url: p.edgeUrl }, ...(node ? [{ name: "a stadium node", url: node.url }] : [])], log);
     rows.push(...r.rows);
     notes.push(...r.notes);
   }

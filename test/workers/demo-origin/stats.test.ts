@@ -19,7 +19,26 @@ describe("request stats", () => {
     expect(stats.total).toBe(4);
 
     await get("/_stats/reset", { method: "POST" });
-    expect(await (await get("/_stats")).json()).toEqual({ total: 0, byPath: {} });
+    expect(await (await get("/_stats")).json()).toEqual({ total: 0, byPath: {}, blockingReloads: {} });
+  });
+
+  it("note each answered LL-HLS blocking reload with its part and when it was answered, and nothing for a plain or refused one", async () => {
+    await get("/_stats/reset", { method: "POST" });
+    const plain = await (await get("/ll/stats/media.m3u8")).text();
+    const last = [...plain.matchAll(/part-(\d+)-(\d+)\.m4s/g)].at(-1)!;
+    const [msn, part] = [Number(last[1]), Number(last[2])];
+    const before = Date.now();
+    expect((await get(`/ll/stats/media.m3u8?_HLS_msn=${msn}&_HLS_part=${part}`)).status).toBe(200);
+    expect((await get(`/ll/stats/media.m3u8?_HLS_msn=${msn + 9}`)).status).toBe(400);
+    const stats = (await (await get("/_stats")).json()) as { blockingReloads: Record<string, { answered: number; readyAt: number; lastAnsweredAt: number }> };
+    expect(Object.keys(stats.blockingReloads)).toEqual([`/ll/stats/media.m3u8?_HLS_msn=${msn}&_HLS_part=${part}`]);
+    const noted = stats.blockingReloads[`/ll/stats/media.m3u8?_HLS_msn=${msn}&_HLS_part=${part}`]!;
+    expect(noted.answered).toBe(1);
+    expect(noted.lastAnsweredAt).toBeGreaterThanOrEqual(before);
+    // The part was listed before the reload asked for it: it could be answered at once.
+    expect(noted.readyAt).toBeGreaterThanOrEqual(before);
+    expect(noted.readyAt).toBeLessThanOrEqual(noted.lastAnsweredAt);
+    expect(noted.lastAnsweredAt).toBeLessThanOrEqual(Date.now());
   });
 
   it("count a /slow/ request once, under the path the client asked for", async () => {
@@ -33,9 +52,9 @@ describe("request stats", () => {
     stats.record("/a");
     stats.record("/a");
     stats.record("/b");
-    expect(stats.snapshot()).toEqual({ total: 3, byPath: { "/a": 2, "/b": 1 } });
+    expect(stats.snapshot()).toEqual({ total: 3, byPath: { "/a": 2, "/b": 1 }, blockingReloads: {} });
     stats.reset();
-    expect(stats.snapshot()).toEqual({ total: 0, byPath: {} });
+    expect(stats.snapshot()).toEqual({ total: 0, byPath: {}, blockingReloads: {} });
   });
 });
 

@@ -26,6 +26,7 @@ import {
   type LlRendition,
 } from "../ll-renditions";
 import { mediaHeaders, PLAYLIST_CACHE_CONTROL } from "../media-headers";
+import { requestStats } from "../request-stats";
 import type { DemoOriginApp } from "../types";
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -86,6 +87,7 @@ async function servePlaylist(c: Context<DemoOriginApp>, shape: PlaylistShape): P
   if (!(await waitUntil(decision.at, c.req.raw.signal))) return clientGone();
   // Timers fire a little late, never early; the playlist is built at the later of the two instants.
   const body = mediaPlaylist(shape, Math.max(Date.now(), decision.at), skip !== undefined);
+  if (msn !== undefined) requestStats.answeredBlockingReload(c.req.path, msn, part, decision.at);
   return c.body(body, 200, { "content-type": "application/vnd.apple.mpegurl", "cache-control": PLAYLIST_CACHE_CONTROL });
 }
 
