@@ -6,5 +6,5 @@ export function eventGate(env: Env, eventId: string) {
 }
 
 // The types callers name, so that no caller imports the object's own modules.
-export type { AdmitInput, ReportInput, ReportResult } from "./event-gate";
+export type { AdmitInput, ReportInput, ReportResult, SessionListing } from "./event-gate";
 export type { AdmissionDecision, AdmissionSnapshot, EgressSource, Limits, LimitsInput, ReleaseResult } from "./model";

@@ -1,7 +1,7 @@
 // Per-event admission gate: session leases, egress budget, FIFO queue and overload switch of one event,
 // a thin durable shell around the pure AdmissionModel (every decision lives there).
 import { DurableObject } from "cloudflare:workers";
-import { AdmissionModel, type AdmissionDecision, type AdmissionSnapshot, type EgressSource, type Limits, type LimitsInput, type ReleaseResult } from "./model";
+import { AdmissionModel, type AdmissionDecision, type AdmissionSnapshot, type EgressSource, type Limits, type LimitsInput, type ReleaseResult, type SessionRecord } from "./model";
 import { loadState, writeChanges } from "./storage";
 import { randomId } from "../../workers/shared/ids";
 
@@ -36,6 +36,11 @@ export interface ReportResult {
   leaseSeconds: number;
 }
 
+/** An active session as the operator lists it: where it plays is the source of its latest report, null before any. */
+export interface SessionListing extends SessionRecord {
+  playsOn: EgressSource | null;
+}
+
 /** Alarms are rounded up to whole seconds so sessions expiring close together share one alarm. */
 const ALARM_GRANULARITY_MS = 1000;
 
@@ -44,6 +49,8 @@ export class EventGate extends DurableObject<Env> {
   private armedAt: number | null = null;
   /** Report calls received (what steady viewers cost the gate; operator stats), kept across restarts. */
   private reportCalls = { edge: 0, node: 0 };
+  /** Where each session was last reported playing (edge or stadium node), in memory only: the operator's list says "unknown" after a restart until the next report. */
+  private readonly playsOn = new Map<string, EgressSource>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -93,6 +100,10 @@ export class EventGate extends DurableObject<Env> {
     const now = input.now ?? Date.now();
     this.model.reportEgress({ source: input.source, bytes: input.bytes, now });
     const { ended } = this.model.activity({ sessionIds: input.activeSessionIds, now });
+    for (const id of input.activeSessionIds) this.playsOn.set(id, input.source);
+    for (const id of ended) this.playsOn.delete(id);
+    // Sessions that ended by expiry are dropped here now and then, so the map stays the size of the live crowd.
+    if (this.playsOn.size > 2 * this.model.snapshot(now).activeSessions + 1000) this.prunePlaysOn(now);
     await this.commit();
     return { expiredSessionIds: ended, overload: this.model.getOverload(), leaseSeconds: this.model.getLimits().leaseSeconds };
   }
@@ -102,6 +113,19 @@ export class EventGate extends DurableObject<Env> {
     const result = this.model.release(sessionId, now);
     await this.commit();
     return result;
+  }
+
+  /** The event's active sessions, oldest first, with where each plays (the operator's list). */
+  async sessions(now = Date.now()): Promise<SessionListing[]> {
+    const active = this.model.activeSessions(now);
+    await this.commit();
+    this.prunePlaysOn(now, active);
+    return active.map((s) => ({ ...s, playsOn: this.playsOn.get(s.id) ?? null }));
+  }
+
+  private prunePlaysOn(now: number, active = this.model.activeSessions(now)): void {
+    const live = new Set(active.map((s) => s.id));
+    for (const id of this.playsOn.keys()) if (!live.has(id)) this.playsOn.delete(id);
   }
 
   async setOverload(enabled: boolean, now = Date.now()): Promise<boolean> {

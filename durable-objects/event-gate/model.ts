@@ -412,6 +412,14 @@ export class AdmissionModel {
     };
   }
 
+  /** The active sessions at `now`, oldest grant first (the operator's list of an event's sessions). */
+  activeSessions(now: number): SessionRecord[] {
+    this.tick(now);
+    return [...this.sessions.values()]
+      .map(({ id, channelId, ticket, grantedAt, lastSeen, maxBandwidth, costBps, holder, claimed }) => ({ id, channelId, ticket, grantedAt, lastSeen, maxBandwidth, costBps, holder, claimed }))
+      .sort((a, b) => a.grantedAt - b.grantedAt);
+  }
+
   /** The earliest time a lease or a ticket runs out, or null when there are none. */
   nextWakeAt(): number | null {
     let at = Infinity;

@@ -5,6 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { accountKeys } from "../../workers/shared/accounts/records";
 import { Coalescer } from "../../workers/shared/cache/coalescer";
 import { randomId } from "../../workers/shared/ids";
+import { putSale } from "../../workers/shared/accounts/sales-index";
 import { paymentProvider, type Money } from "./payment-provider";
 
 export interface PurchaseRecord {
@@ -19,7 +20,7 @@ export interface PurchaseRequest {
   idempotencyKey: string;
   /** Hash of what the request asks for; the same key with another fingerprint is a conflict. */
   fingerprint: string;
-  product: { id: string; kind: "channel_pass" | "goods"; title: string; price: Money };
+  product: { id: string; kind: "channel_pass" | "goods"; title: string; price: Money; eventId?: string };
   paymentMethod?: string;
 }
 
@@ -142,6 +143,7 @@ export class PurchaseLedger extends DurableObject<Env> {
       );
     });
     await this.mirror(userId);
+    await this.indexSale(userId, row, req);
     return { type: "created", purchase: toRecord({ ...row, status: "completed" }) };
   }
 
@@ -154,6 +156,25 @@ export class PurchaseLedger extends DurableObject<Env> {
       .exec<{ product_id: string }>("SELECT product_id FROM entitlements ORDER BY granted_at, product_id")
       .toArray()
       .map((r) => r.product_id);
+  }
+
+  // Adds the sale to the operator's sales index (workers/shared/accounts/sales-index.ts).
+  private async indexSale(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<void> {
+    try {
+      await putSale(this.env.ACCOUNTS, {
+        purchaseId: row.id,
+        productId: row.product_id,
+        ...(req.product.eventId !== undefined ? { eventId: req.product.eventId } : {}),
+        userId,
+        amount: row.amount,
+        currency: row.currency,
+        status: "completed",
+        createdAt: row.created_at,
+      });
+    } catch (err) {
+      // SQLite holds the purchase; the sales figures miss it until the index is rebuilt (docs/api.md, "Sales").
+      console.error("could not write the sale to the sales index", err);
+    }
   }
 
   // Writes the KV read copy. Chained so that copies land in order and the last one written is the newest list.

@@ -11,6 +11,8 @@ import { playbackEntry } from "../shared/playback/pipeline";
 import { access } from "./routes/access";
 import { adminCatalog } from "./routes/admin-catalog";
 import { adminEvents } from "./routes/admin-events";
+import { adminManage } from "./routes/admin-manage";
+import { adminSales } from "./routes/admin-sales";
 import { adminPullZones } from "./routes/admin-pull-zones";
 import { legacy } from "./routes/legacy";
 import { sessions } from "./routes/sessions";
@@ -45,6 +47,8 @@ export function createApp() {
   app.route("/api/v1", access);
   app.route("/api/v1", adminCatalog);
   app.route("/api/v1", adminEvents);
+  app.route("/api/v1", adminManage);
+  app.route("/api/v1", adminSales);
   app.route("/api/v1", adminPullZones);
   app.route("/api/v1", sessions);
   app.route("/", legacy);

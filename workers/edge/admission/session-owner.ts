@@ -1,7 +1,8 @@
 // Which event and viewer a session belongs to, so a viewer can end it with their own token.
 import { z } from "zod";
 
-const OwnerSchema = z.object({ eventId: z.string(), userId: z.string() });
+// `login` names the viewer in the operator's list of sessions (absent in records written before it was kept).
+const OwnerSchema = z.object({ eventId: z.string(), userId: z.string(), login: z.string().optional() });
 export type SessionOwner = z.infer<typeof OwnerSchema>;
 
 const key = (sessionId: string) => `session:${sessionId}`;

@@ -54,7 +54,10 @@ export const EventInputSchema = z
   })
   .openapi("EventInput");
 
-export const EventSchema = EventInputSchema.extend({ id: IdSchema, updatedAt: z.string() }).openapi("Event");
+/** Set while the event, channel or product is archived: hidden from viewers, its data and sales kept. */
+const ArchivedAtSchema = z.string().optional().openapi({ description: "When the operator archived it (ISO 8601); absent while it is live. Archived: hidden from viewers, its data and sales kept" });
+
+export const EventSchema = EventInputSchema.extend({ id: IdSchema, updatedAt: z.string(), archivedAt: ArchivedAtSchema }).openapi("Event");
 export type CatalogEvent = z.infer<typeof EventSchema>;
 
 export const ChannelInputSchema = z
@@ -91,6 +94,7 @@ export const ChannelSchema = z
     allowedHosts: z.array(z.string()),
     backupOriginUrls: z.array(z.string()).optional(),
     updatedAt: z.string(),
+    archivedAt: ArchivedAtSchema,
   })
   .openapi("Channel");
 export type Channel = z.infer<typeof ChannelSchema>;
@@ -121,7 +125,7 @@ export const ProductInputSchema = ProductFieldsSchema
  * A product as KV stores it. `eventId` stays optional here: a channel_pass stored before passes named
  * their event is read by the migration rule in accounts/entitlements.ts (docs/api.md, "Passes").
  */
-export const ProductSchema = ProductFieldsSchema.extend({ id: IdSchema, updatedAt: z.string() }).openapi("Product");
+export const ProductSchema = ProductFieldsSchema.extend({ id: IdSchema, updatedAt: z.string(), archivedAt: ArchivedAtSchema }).openapi("Product");
 export type Product = z.infer<typeof ProductSchema>;
 
 export const EventParamsSchema = z.object({ eventId: IdSchema.openapi({ param: { name: "eventId", in: "path" } }) });

@@ -61,7 +61,8 @@ access.openapi(
     const { eventId, channelId } = c.req.valid("param");
     const store = catalogStore(c.env.CATALOG);
     const [event, channel] = await Promise.all([store.getEvent(eventId), store.getChannel(eventId, channelId)]);
-    if (!event || !channel) {
+    // An archived event or channel is gone for viewers: nothing new is granted on it.
+    if (!event || !channel || event.archivedAt || channel.archivedAt) {
       throw new DomainError({ code: "not_found", message: `There is no channel '${channelId}' in event '${eventId}'.` });
     }
     // Paid channels need a signed-in viewer who owns them; free ones a signed-in viewer when the event
@@ -114,7 +115,7 @@ access.openapi(
       },
       cfg.signingKey,
     );
-    if (viewer) await rememberSessionOwner(c.env, decision.sessionId, { eventId, userId: viewer.userId }, cfg.tokenTtlSeconds);
+    if (viewer) await rememberSessionOwner(c.env, decision.sessionId, { eventId, userId: viewer.userId, login: viewer.login }, cfg.tokenTtlSeconds);
     // The stadium node the viewer reached: steering and legacy playlists send it there while the node is healthy.
     if (body.cacheId) await rememberCacheChoice(c.env, eventId, decision.sessionId, body.cacheId);
     c.header("cache-control", "no-store");

@@ -37,10 +37,13 @@ adminCatalog.openapi(
   async (c) => {
     const { eventId } = c.req.valid("param");
     const input = c.req.valid("json");
-    const event = { id: eventId, ...input, updatedAt: new Date().toISOString() };
+    const store = catalogStore(c.env.CATALOG);
+    // Editing an archived event keeps it archived: only the restore route brings it back to viewers.
+    const archivedAt = (await store.getEvent(eventId))?.archivedAt;
+    const event = { id: eventId, ...input, updatedAt: new Date().toISOString(), ...(archivedAt ? { archivedAt } : {}) };
     // The gate enforces the limits; KV keeps them for the catalog. Gate first, so a failure changes neither view.
     await eventGate(c.env, eventId).configure(input.limits);
-    await catalogStore(c.env.CATALOG).putEvent(event);
+    await store.putEvent(event);
     return c.json(event, 200);
   },
 );
@@ -61,6 +64,7 @@ adminCatalog.openapi(
     if (!(await store.getEvent(eventId))) {
       throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'. Create it first.` });
     }
+    const archivedAt = (await store.getChannel(eventId, channelId))?.archivedAt;
     const channel = {
       id: channelId,
       eventId,
@@ -71,6 +75,7 @@ adminCatalog.openapi(
       allowedHosts: [...new Set(input.allowedHosts)],
       ...(input.backupOriginUrls.length > 0 ? { backupOriginUrls: input.backupOriginUrls } : {}),
       updatedAt: new Date().toISOString(),
+      ...(archivedAt ? { archivedAt } : {}),
     };
     await store.putChannel(channel);
     return c.json(channel, 200);
@@ -92,7 +97,7 @@ adminCatalog.openapi(
     const store = catalogStore(c.env.CATALOG);
     const existing = await store.getProduct(productId);
     if (existing?.kind === "channel_pass" && input.kind === "channel_pass") await keepsItsEvent(c.env.CATALOG, existing, input.eventId);
-    const product = { id: productId, ...input, updatedAt: new Date().toISOString() };
+    const product = { id: productId, ...input, updatedAt: new Date().toISOString(), ...(existing?.archivedAt ? { archivedAt: existing.archivedAt } : {}) };
     await store.putProduct(product);
     return c.json(product, 200);
   },

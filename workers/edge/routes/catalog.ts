@@ -38,7 +38,8 @@ catalog.openapi(
     responses: { 200: { description: "Events", ...json(z.array(PublicEventSchema)) } },
   }),
   async (c) => {
-    const events = await catalogStore(c.env.CATALOG).listEvents();
+    // Archived events leave the viewer's list; the operator's list (GET /admin/events) keeps them.
+    const events = (await catalogStore(c.env.CATALOG).listEvents()).filter((e) => !e.archivedAt);
     return c.json(
       events.map((e) => ({ id: e.id, title: e.title, ...(e.startsAt ? { startsAt: e.startsAt } : {}) })),
       200,
@@ -58,8 +59,9 @@ catalog.openapi(
   async (c) => {
     const { eventId } = c.req.valid("param");
     const store = catalogStore(c.env.CATALOG);
-    if (!(await store.getEvent(eventId))) throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
-    const channels = await store.listChannels(eventId);
+    const event = await store.getEvent(eventId);
+    if (!event || event.archivedAt) throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
+    const channels = (await store.listChannels(eventId)).filter((ch) => !ch.archivedAt);
     const unlocked = await unlockedForCaller(c, channels);
     return c.json(
       channels.map((ch) => ({
@@ -82,9 +84,14 @@ catalog.openapi(
     responses: { 200: { description: "Products", ...json(z.array(PublicProductSchema)) } },
   }),
   async (c) => {
-    const products = await catalogStore(c.env.CATALOG).listProducts();
+    const store = catalogStore(c.env.CATALOG);
+    const [products, events] = await Promise.all([store.listProducts(), store.listEvents()]);
+    // An archived product, or one of an archived event, is no longer offered.
+    const archivedEvents = new Set(events.filter((e) => e.archivedAt).map((e) => e.id));
     return c.json(
-      products.map(({ updatedAt: _updatedAt, ...p }) => p),
+      products
+        .filter((p) => !p.archivedAt && !(p.eventId !== undefined && archivedEvents.has(p.eventId)))
+        .map(({ updatedAt: _updatedAt, archivedAt: _archivedAt, ...p }) => p),
       200,
     );
   },

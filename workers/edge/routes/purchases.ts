@@ -37,14 +37,17 @@ purchases.openapi(
     const viewer = c.var.viewer!;
     const { productId, paymentMethod } = c.req.valid("json");
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const product = await catalogStore(c.env.CATALOG).getProduct(productId);
-    if (!product) throw new DomainError({ code: "not_found", message: `There is no product '${productId}'.` });
+    const store = catalogStore(c.env.CATALOG);
+    const product = await store.getProduct(productId);
+    // An archived product, or one of an archived event, is no longer sold (what was bought stays owned).
+    const withdrawn = product && (product.archivedAt !== undefined || (product.eventId !== undefined && (await store.getEvent(product.eventId))?.archivedAt !== undefined));
+    if (!product || withdrawn) throw new DomainError({ code: "not_found", message: `There is no product '${productId}'.` });
     const outcome = await purchaseLedger(c.env, viewer.userId).purchase(
       viewer.userId,
       {
         idempotencyKey,
         fingerprint: await fingerprint(productId, paymentMethod),
-        product: { id: product.id, kind: product.kind, title: product.title, price: product.price },
+        product: { id: product.id, kind: product.kind, title: product.title, price: product.price, ...(product.eventId !== undefined ? { eventId: product.eventId } : {}) },
         ...(paymentMethod !== undefined ? { paymentMethod } : {}),
       },
       Date.now(),
