@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./workers/edge/index");
-		durableNamespaces: "OriginShield" | "LoginRegistry" | "AttemptLimiter" | "PurchaseLedger" | "EventGate" | "PullZone" | "PullZoneDirectory";
+		durableNamespaces: "OriginShield" | "LoginRegistry" | "AttemptLimiter" | "PurchaseLedger" | "EventGate" | "PullZone" | "PullZoneDirectory" | "GoodsCode";
 	}
 	interface Env {
 		CATALOG: KVNamespace;
@@ -25,6 +25,7 @@ declare namespace Cloudflare {
 		EVENT_GATE: DurableObjectNamespace<import("./workers/edge/index").EventGate>;
 		PULL_ZONE: DurableObjectNamespace<import("./workers/edge/index").PullZone>;
 		PULL_ZONE_DIRECTORY: DurableObjectNamespace<import("./workers/edge/index").PullZoneDirectory>;
+		GOODS_CODE: DurableObjectNamespace<import("./workers/edge/index").GoodsCode>;
 	}
 }
 interface Env extends Cloudflare.Env {}

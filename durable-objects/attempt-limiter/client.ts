@@ -16,5 +16,10 @@ export function registrationAttemptLimiter(env: Env, addressKey: string) {
   return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`register:${addressKey}`));
 }
 
+/** The goods-code lookup limiter of one kiosk (`kiosk:<id>`) or one client address (`addr:<key>`). */
+export function codeLookupLimiter(env: Env, key: string) {
+  return env.ATTEMPT_LIMITER.get(env.ATTEMPT_LIMITER.idFromName(`code:${key}`));
+}
+
 // The types callers name, so that no caller imports the object's own modules.
 export type { AttemptDecision } from "./attempt-limiter";

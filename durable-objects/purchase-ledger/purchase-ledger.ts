@@ -7,6 +7,8 @@ import { Coalescer } from "../../workers/shared/cache/coalescer";
 import { randomId } from "../../workers/shared/ids";
 import { putSale } from "../../workers/shared/accounts/sales-index";
 import { paymentProvider, type Money } from "./payment-provider";
+import { generateGoodsCode } from "../../workers/shared/goods-code";
+import { goodsCode } from "../goods-code/client";
 
 export interface PurchaseRecord {
   id: string;
@@ -14,6 +16,9 @@ export interface PurchaseRecord {
   status: "completed";
   price: Money;
   createdAt: string;
+  /** Goods only: the redemption code a kiosk takes (workers/shared/goods-code.ts), and when it was redeemed. */
+  code?: string;
+  redeemedAt?: string;
 }
 
 export interface PurchaseRequest {
@@ -22,6 +27,8 @@ export interface PurchaseRequest {
   fingerprint: string;
   product: { id: string; kind: "channel_pass" | "goods"; title: string; price: Money; eventId?: string };
   paymentMethod?: string;
+  /** The buyer's login, which a kiosk checking a goods code shows. */
+  buyerLogin?: string;
 }
 
 export type PurchaseOutcome =
@@ -66,6 +73,11 @@ export class PurchaseLedger extends DurableObject<Env> {
         product_id TEXT PRIMARY KEY,
         purchase_id TEXT NOT NULL,
         granted_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS goods_codes (
+        purchase_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        redeemed_at TEXT
       );`);
   }
 
@@ -74,7 +86,7 @@ export class PurchaseLedger extends DurableObject<Env> {
     const row = this.row(req.idempotencyKey);
     if (row) {
       if (row.fingerprint !== req.fingerprint) return { type: "conflict" };
-      if (row.status === "completed") return { type: "replayed", purchase: toRecord(row) };
+      if (row.status === "completed") return { type: "replayed", purchase: this.completedRecord(row) };
       // Pending: a duplicate of a submission still being charged waits for it and shares its result.
       const running = this.charges.running(req.idempotencyKey);
       if (running) return replayOf(await running);
@@ -109,9 +121,16 @@ export class PurchaseLedger extends DurableObject<Env> {
   /** Completed purchases, oldest first. */
   async list(): Promise<PurchaseRecord[]> {
     return this.ctx.storage.sql
-      .exec<PurchaseRow>("SELECT * FROM purchases WHERE status = 'completed' ORDER BY created_at, rowid")
+      .exec<PurchaseRow & GoodsCodeColumns>(
+        "SELECT p.*, g.code AS goods_code, g.redeemed_at AS goods_redeemed_at FROM purchases p LEFT JOIN goods_codes g ON g.purchase_id = p.id WHERE p.status = 'completed' ORDER BY p.created_at, p.rowid",
+      )
       .toArray()
-      .map(toRecord);
+      .map((row) => toRecord(row, row));
+  }
+
+  /** Notes that a goods code of this viewer was redeemed (the code's own object decided it; this is the viewer's copy). */
+  async noteRedeemed(purchaseId: string, redeemedAt: string): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE goods_codes SET redeemed_at = ? WHERE purchase_id = ? AND redeemed_at IS NULL", redeemedAt, purchaseId);
   }
 
   /** Ids of the products this viewer owns. */
@@ -135,6 +154,8 @@ export class PurchaseLedger extends DurableObject<Env> {
       this.ctx.storage.sql.exec("DELETE FROM purchases WHERE id = ? AND status = 'pending'", row.id);
       return { type: "declined", reason: result.reason };
     }
+    // Goods get their code before the purchase is completed, so no completed goods purchase is without one.
+    const code = req.product.kind === "goods" ? await this.issueCode(userId, row, req) : undefined;
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec("UPDATE purchases SET status = 'completed' WHERE id = ?", row.id);
       this.ctx.storage.sql.exec(
@@ -144,7 +165,42 @@ export class PurchaseLedger extends DurableObject<Env> {
     });
     await this.mirror(userId);
     await this.indexSale(userId, row, req);
-    return { type: "created", purchase: toRecord({ ...row, status: "completed" }) };
+    return { type: "created", purchase: toRecord({ ...row, status: "completed" }, code !== undefined ? { goods_code: code, goods_redeemed_at: null } : undefined) };
+  }
+
+  /**
+   * The purchase's redemption code, bound to it in the code's own object. The code is kept here before it is issued,
+   * so a charge finished again after a restart issues the same code; a code another purchase already holds (about
+   * one chance in 10^13 per code issued) is drawn again.
+   */
+  private async issueCode(userId: string, row: PurchaseRow, req: PurchaseRequest): Promise<string> {
+    for (let tries = 0; ; tries++) {
+      let code = this.ctx.storage.sql.exec<{ code: string }>("SELECT code FROM goods_codes WHERE purchase_id = ?", row.id).toArray()[0]?.code;
+      if (code === undefined) {
+        code = generateGoodsCode();
+        this.ctx.storage.sql.exec("INSERT INTO goods_codes (purchase_id, code) VALUES (?, ?)", row.id, code);
+      }
+      const outcome = await goodsCode(this.env, code).issue({
+        code,
+        purchaseId: row.id,
+        userId,
+        buyerLogin: req.buyerLogin ?? userId,
+        productId: row.product_id,
+        productTitle: req.product.title,
+        purchasedAt: row.created_at,
+      });
+      if (outcome.type === "issued") return code;
+      if (tries >= 4) throw new Error("five codes in a row were taken: the code generator is broken");
+      this.ctx.storage.sql.exec("DELETE FROM goods_codes WHERE purchase_id = ?", row.id);
+    }
+  }
+
+  /** A completed purchase as the viewer sees it, with its goods code where it has one. */
+  private completedRecord(row: PurchaseRow): PurchaseRecord {
+    const goods = this.ctx.storage.sql
+      .exec<GoodsCodeColumns>("SELECT code AS goods_code, redeemed_at AS goods_redeemed_at FROM goods_codes WHERE purchase_id = ?", row.id)
+      .toArray()[0];
+    return toRecord(row, goods);
   }
 
   private row(idempotencyKey: string): PurchaseRow | undefined {
@@ -194,13 +250,20 @@ export class PurchaseLedger extends DurableObject<Env> {
   }
 }
 
-function toRecord(row: PurchaseRow): PurchaseRecord {
+interface GoodsCodeColumns extends Record<string, SqlStorageValue> {
+  goods_code: string | null;
+  goods_redeemed_at: string | null;
+}
+
+function toRecord(row: PurchaseRow, goods?: GoodsCodeColumns): PurchaseRecord {
   return {
     id: row.id,
     productId: row.product_id,
     status: "completed",
     price: { amount: row.amount, currency: row.currency },
     createdAt: row.created_at,
+    ...(goods?.goods_code ? { code: goods.goods_code } : {}),
+    ...(goods?.goods_redeemed_at ? { redeemedAt: goods.goods_redeemed_at } : {}),
   };
 }
 

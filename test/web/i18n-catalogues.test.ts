@@ -29,6 +29,8 @@ const API_ERROR_CODES: Record<Failure["code"], true> = {
   payment_declined: true,
   idempotency_conflict: true,
   already_owned: true,
+  invalid_code: true,
+  already_redeemed: true,
   origin_error: true,
   origin_timeout: true,
   bad_origin_playlist: true,

@@ -33,6 +33,8 @@ export const en = {
   "error.payment_declined": "The payment was declined and nothing was charged. Try another card.",
   "error.idempotency_conflict": "This purchase was already sent with other details. Reload the page and try again.",
   "error.already_owned": "You already own this; nothing was charged.",
+  "error.invalid_code": "This is not a valid code. Check each character and try again.",
+  "error.already_redeemed": "This code was already redeemed.",
   "error.origin_error": "The broadcast source is not answering properly. Try again in a minute.",
   "error.origin_timeout": "The broadcast source did not answer in time. Try again in a minute.",
   "error.bad_origin_playlist": "The broadcast source sent a stream that cannot be played safely. The operator has been told.",

@@ -14,6 +14,8 @@ import { adminEvents } from "./routes/admin-events";
 import { adminManage } from "./routes/admin-manage";
 import { adminSales } from "./routes/admin-sales";
 import { adminPullZones } from "./routes/admin-pull-zones";
+import { adminKiosks } from "./routes/admin-kiosks";
+import { kiosk } from "./routes/kiosk";
 import { legacy } from "./routes/legacy";
 import { sessions } from "./routes/sessions";
 import { auth } from "./routes/auth";
@@ -55,9 +57,16 @@ export function createApp() {
   app.route("/api/v1", auth);
   app.route("/api/v1", purchases);
   app.route("/api/v1", pullZones);
+  app.route("/api/v1", adminKiosks);
+  app.route("/api/v1", kiosk);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "playbackOrViewerToken", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "kioskToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "A kiosk token from PUT /admin/kiosks/{id}: opens only the /kiosk routes",
+  });
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Balancer API", version: "1.0.0", description: "Edge platform for live HLS video at mass events." },

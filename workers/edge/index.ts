@@ -12,3 +12,4 @@ export { PurchaseLedger } from "../../durable-objects/purchase-ledger/purchase-l
 export { EventGate } from "../../durable-objects/event-gate/event-gate";
 export { PullZone } from "../../durable-objects/pull-zone/pull-zone";
 export { PullZoneDirectory } from "../../durable-objects/pull-zone-directory/pull-zone-directory";
+export { GoodsCode } from "../../durable-objects/goods-code/goods-code";

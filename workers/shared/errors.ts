@@ -19,6 +19,10 @@ export type Failure =
   | { code: "payment_declined"; message?: string }
   | { code: "idempotency_conflict" }
   | { code: "already_owned"; productId: string }
+  /** A goods code that cannot be one: wrong length, a character outside the alphabet, or a failed check character. */
+  | { code: "invalid_code" }
+  /** A goods code redeemed before: when, and at which kiosk. */
+  | { code: "already_redeemed"; redeemedAt: string; kioskId: string; kioskName: string }
   | { code: "origin_error"; detail: string }
   | { code: "origin_timeout" }
   | { code: "bad_origin_playlist"; reason: string }
@@ -89,6 +93,14 @@ function render(f: Failure): Rendered {
       return { status: 409, message: "This Idempotency-Key was already used for a different request." };
     case "already_owned":
       return { status: 409, message: "You already own this; nothing was charged.", extra: { productId: f.productId } };
+    case "invalid_code":
+      return { status: 400, message: "This is not a valid code: check each character and try again. Nothing was looked up." };
+    case "already_redeemed":
+      return {
+        status: 409,
+        message: "This code was already redeemed.",
+        extra: { redeemedAt: f.redeemedAt, kioskId: f.kioskId, kioskName: f.kioskName },
+      };
     case "origin_error":
       return { status: 502, message: "The stream's origin did not answer properly." };
     case "origin_timeout":

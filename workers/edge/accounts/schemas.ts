@@ -40,6 +40,8 @@ export const PurchaseSchema = z
     status: z.literal("completed"),
     price: MoneySchema,
     createdAt: z.string(),
+    code: z.string().optional().openapi({ description: "Goods only: the redemption code a kiosk takes (10 characters, shown as two groups of five)", example: "7KQ2M9XRTD" }),
+    redeemedAt: z.string().optional().openapi({ description: "Goods only: when a kiosk redeemed the code" }),
   })
   .openapi("Purchase");
 

@@ -49,6 +49,7 @@ purchases.openapi(
         fingerprint: await fingerprint(productId, paymentMethod),
         product: { id: product.id, kind: product.kind, title: product.title, price: product.price, ...(product.eventId !== undefined ? { eventId: product.eventId } : {}) },
         ...(paymentMethod !== undefined ? { paymentMethod } : {}),
+        buyerLogin: viewer.login,
       },
       Date.now(),
     );
