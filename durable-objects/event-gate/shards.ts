@@ -94,6 +94,12 @@ export interface ShardOptions {
   onAdmit?: (ticket: string | null, arrivedAt: number, now: number) => void;
 }
 
+interface Session {
+  id: string;
+  lastSeen: number;
+  link: Link<Session> | null;
+}
+
 interface Ticket {
   ticket: string;
   seq: number;
@@ -118,7 +124,11 @@ export class ShardGate {
   private epoch = 0;
   private clock = 0;
   private nextSeq = 1;
-  private readonly sessions = new Set<string>();
+  private readonly sessions = new Map<string, Session>();
+  /** Sessions in order of last renewal: lease expiry looks at the front only. */
+  private readonly byActivity = new OrderedList<Session>();
+  /** A session not renewed for this long ends (Infinity: sessions end only when released). */
+  private leaseMs = Infinity;
   private readonly tickets = new Map<string, Ticket>();
   private readonly waitingQueue = new OrderedList<Ticket>();
   private readonly rank = new RankIndex(() => this.waitingSeqs());
@@ -148,20 +158,24 @@ export class ShardGate {
   get waiting(): number {
     return this.rank.size;
   }
+  /** The coordinator's view this shard runs with: the horizon, the overload switch. */
+  get published(): Readonly<ShardView> {
+    return this.view;
+  }
   /** Arrival time of the oldest ticket still waiting here, or null. */
   oldestWaiting(): number | null {
     return this.waitingQueue.first()?.arrivedAt ?? null;
   }
 
   /** A viewer's first access. */
-  arrive(req: { now: number; newTicket: () => string; newSessionId: () => string }): ShardDecision {
+  arrive(req: { now: number; newTicket: (arrivedAt: number) => string; newSessionId: () => string }): ShardDecision {
     const now = this.tick(req.now);
     if (this.waitingQueue.first() === undefined && this.canAdmit(now)) {
       const sessionId = this.startSession(req.newSessionId);
       this.options.onAdmit?.(null, now, now);
       return { status: "granted", sessionId };
     }
-    const ticket = req.newTicket();
+    const ticket = req.newTicket(now);
     if (this.tickets.has(ticket)) throw new Error("newTicket returned a ticket already in use");
     const t: Ticket = { ticket, seq: this.nextSeq++, arrivedAt: now, lastPoll: now, retryAfterSeconds: 0, reserved: false, queueLink: null, dropLink: null };
     this.tickets.set(ticket, t);
@@ -182,10 +196,40 @@ export class ShardGate {
   /** Ends a session (the viewer left, or its lease ran out), freeing its slot. */
   release(sessionId: string, now: number): boolean {
     const t = this.tick(now);
-    if (!this.sessions.delete(sessionId)) return false;
-    this.freedTotal++;
+    const s = this.sessions.get(sessionId);
+    if (!s) return false;
+    this.endSession(s);
     this.admitDue(t);
     return true;
+  }
+
+  /** How long a session lives without a renewal (the real objects: the lease plus the report allowance). */
+  setLeaseMs(ms: number, now: number): void {
+    if (!(ms > 0)) throw new RangeError("a lease must be longer than 0 ms");
+    this.leaseMs = ms;
+    this.tick(now);
+  }
+
+  /** Renews the leases of sessions seen playing; returns those that are not active here (ended or unknown). */
+  renew(sessionIds: readonly string[], now: number): string[] {
+    const t = this.tick(now);
+    const ended: string[] = [];
+    for (const id of sessionIds) {
+      const s = this.sessions.get(id);
+      if (!s) {
+        ended.push(id);
+        continue;
+      }
+      s.lastSeen = t;
+      if (s.link) this.byActivity.unlink(s.link);
+      s.link = this.byActivity.push(s);
+    }
+    return ended;
+  }
+
+  /** Whether a session is active here. */
+  hasSession(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
   }
 
   /** Drops tickets whose viewer stopped polling; call it from the object's alarm. */
@@ -263,8 +307,17 @@ export class ShardGate {
   private startSession(newSessionId: () => string): string {
     const id = newSessionId();
     if (this.sessions.has(id)) throw new Error("newSessionId returned an id already in use");
-    this.sessions.add(id);
+    const s: Session = { id, lastSeen: this.clock, link: null };
+    s.link = this.byActivity.push(s);
+    this.sessions.set(id, s);
     return id;
+  }
+
+  private endSession(s: Session): void {
+    this.sessions.delete(s.id);
+    if (s.link) this.byActivity.unlink(s.link);
+    s.link = null;
+    this.freedTotal++;
   }
 
   /**
@@ -312,6 +365,10 @@ export class ShardGate {
     if (now > this.clock) this.clock = now;
     const t = this.clock;
     let freed = false;
+    for (let s = this.byActivity.first(); s && s.lastSeen + this.leaseMs <= t; s = this.byActivity.first()) {
+      this.endSession(s);
+      freed = true;
+    }
     for (const lane of this.lanes.values()) {
       for (let tk = lane.first(); tk && tk.lastPoll + 2 * tk.retryAfterSeconds * 1000 <= t; tk = lane.first()) {
         if (tk.reserved) {
@@ -398,12 +455,37 @@ export class Coordinator {
 
   constructor(
     readonly shards: number,
-    readonly maxSessions: number,
+    private cap: number,
   ) {
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError("shards must be a positive integer");
-    if (!Number.isInteger(maxSessions) || maxSessions < 0) throw new RangeError("maxSessions must be a non-negative integer");
+    if (!Number.isInteger(cap) || cap < 0) throw new RangeError("maxSessions must be a non-negative integer");
     this.ledger = new Array<number>(shards).fill(0);
     this.sent = new Array<number>(shards).fill(0);
+  }
+
+  get maxSessions(): number {
+    return this.cap;
+  }
+
+  /**
+   * A new session limit. Raising it frees slots at the next round; lowering it below the slots allowed
+   * out grows no shard until confirmed shrinks bring the ledger under it (slots in use are never taken).
+   */
+  setMaxSessions(maxSessions: number): void {
+    if (!Number.isInteger(maxSessions) || maxSessions < 0) throw new RangeError("maxSessions must be a non-negative integer");
+    this.cap = maxSessions;
+  }
+
+  /**
+   * Takes over from a coordinator that stopped (the object restarted): each shard's report says what it
+   * holds and the last epoch it applied, so the ledger starts at those slots and new orders outnumber old ones.
+   */
+  resume(reports: readonly ShardReport[]): void {
+    for (const r of reports) {
+      this.ledger[r.shard] = Math.max(this.ledger[r.shard]!, r.held);
+      this.sent[r.shard] = Math.max(this.sent[r.shard]!, r.epoch);
+      this.epoch = Math.max(this.epoch, r.epoch);
+    }
   }
 
   /** The slots the coordinator has allowed out: never more than `maxSessions`. */
@@ -416,12 +498,13 @@ export class Coordinator {
     this.overload = enabled;
   }
 
-  plan(reports: readonly ShardReport[], now: number): ShardOrder[] {
+  /** `newSlots`, when given, bounds the slots handed out beyond those in use (the egress budget's room). */
+  plan(reports: readonly ShardReport[], now: number, newSlots = Infinity): ShardOrder[] {
     if (reports.length !== this.shards) throw new RangeError(`expected ${this.shards} reports, got ${reports.length}`);
     const byShard = [...reports].sort((a, b) => a.shard - b.shard);
     for (const r of byShard) this.confirm(r);
     const taken = byShard.map((r) => r.active + r.reserved);
-    let free = Math.max(0, this.maxSessions - taken.reduce((a, b) => a + b, 0));
+    let free = Math.max(0, Math.min(this.cap - taken.reduce((a, b) => a + b, 0), Math.floor(newSlots)));
 
     // Waiting tickets by bucket, over every shard.
     const perBucket = new Map<number, number[]>();
@@ -498,7 +581,7 @@ export class Coordinator {
     const plan = this.current;
     if (!plan) return [];
     this.current = null;
-    let pool = this.maxSessions - this.allocated;
+    let pool = this.cap - this.allocated;
     return plan.publishOrder.map((i) => {
       const target = plan.targets[i]!;
       // A shrink not yet confirmed is repeated rather than undone; growth waits for free slots.

@@ -31,6 +31,7 @@ const API_ERROR_CODES: Record<Failure["code"], true> = {
   already_owned: true,
   invalid_code: true,
   already_redeemed: true,
+  event_busy: true,
   origin_error: true,
   origin_timeout: true,
   bad_origin_playlist: true,

@@ -35,6 +35,7 @@ export const en = {
   "error.already_owned": "You already own this; nothing was charged.",
   "error.invalid_code": "This is not a valid code. Check each character and try again.",
   "error.already_redeemed": "This code was already redeemed.",
+  "error.event_busy": "The event has viewers right now, so its admission shards cannot change. Try again once it has none.",
   "error.origin_error": "The broadcast source is not answering properly. Try again in a minute.",
   "error.origin_timeout": "The broadcast source did not answer in time. Try again in a minute.",
   "error.bad_origin_playlist": "The broadcast source sent a stream that cannot be played safely. The operator has been told.",

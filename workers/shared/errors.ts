@@ -23,6 +23,8 @@ export type Failure =
   | { code: "invalid_code" }
   /** A goods code redeemed before: when, and at which kiosk. */
   | { code: "already_redeemed"; redeemedAt: string; kioskId: string; kioskName: string }
+  /** A change the event's live state forbids now (its admission shards while it has sessions or queued viewers). */
+  | { code: "event_busy"; message: string }
   | { code: "origin_error"; detail: string }
   | { code: "origin_timeout" }
   | { code: "bad_origin_playlist"; reason: string }
@@ -101,6 +103,8 @@ function render(f: Failure): Rendered {
         message: "This code was already redeemed.",
         extra: { redeemedAt: f.redeemedAt, kioskId: f.kioskId, kioskName: f.kioskName },
       };
+    case "event_busy":
+      return { status: 409, message: f.message };
     case "origin_error":
       return { status: 502, message: "The stream's origin did not answer properly." };
     case "origin_timeout":

@@ -1,7 +1,7 @@
 // The edge's short-lived local copy of admission state: it batches viewers' activity and bytes per
 // event and reports them to the event's gate now and then, and remembers which sessions have ended,
 // so no segment or playlist request makes a Durable Object round trip of its own.
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { reportActivity } from "../../../durable-objects/event-gate/client";
 import { EndedSessions } from "../../shared/playback/ended-sessions";
 
 /**
@@ -78,7 +78,8 @@ export class SessionWatch {
     p.lastReport = now;
     p.reporting = true;
     try {
-      const result = await eventGate(env, eventId).report({ activeSessionIds: sessions, bytes, source: "edge" });
+      // A sharded event's sessions name their shard: the report is split over the gates that hold them.
+      const result = await reportActivity(env, eventId, { activeSessionIds: sessions, bytes, source: "edge" });
       p.leaseSeconds = result.leaseSeconds;
       for (const id of result.expiredSessionIds) this.markEnded(id, now);
     } catch (err) {

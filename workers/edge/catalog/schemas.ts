@@ -51,6 +51,16 @@ export const EventInputSchema = z
     startsAt: z.iso.datetime({ offset: true }).optional(),
     requireLogin: z.boolean().optional().openapi({ description: "Every channel of the event needs a viewer token, free ones too" }),
     limits: LimitsSchema.default({}),
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({
+        description:
+          "Admission shards (1–64, default 1): with more than 1, arrivals spread over that many gate objects whose coordinator keeps maxSessions exact in total and admits by arrival time across them. It cannot change while the event has sessions or queued viewers (409 event_busy).",
+      }),
   })
   .openapi("EventInput");
 

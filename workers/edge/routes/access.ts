@@ -7,7 +7,7 @@ import { ChannelParamsSchema } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { admitViewer } from "../admission/event-admission";
 import { channelLadder } from "../admission/ladder";
 import { rememberSessionOwner } from "../admission/session-owner";
 import { rememberCacheChoice } from "./pull-zones";
@@ -79,7 +79,9 @@ access.openapi(
     const renditionsBps = event.limits.maxEgressMbps !== undefined ? await channelLadder(c.env, channel, now) : undefined;
     // An unknown, dropped-out or other-channel ticket: the viewer joins at the back as a new arrival.
     // A signed-in viewer counts against its own session limit, an anonymous one against its address's.
-    const decision = await eventGate(c.env, eventId).admit({
+    // A sharded event: the viewer's shard decides (the ticket's, or a hash of who asks).
+    const decision = await admitViewer(c.env, event, {
+      userAgent: c.req.header("user-agent"),
       channelId,
       rejoinIfInvalid: true,
       ...(viewer ? { viewerId: viewer.userId } : { address: clientAddressKey(c.req.header("cf-connecting-ip")) }),

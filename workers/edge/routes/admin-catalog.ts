@@ -17,7 +17,7 @@ import { catalogStore } from "../catalog/store";
 import { operatorAuth } from "../middleware/operator-auth";
 import { apiApp, errorResponses } from "../openapi";
 import { DomainError } from "../../shared/errors";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { configureAdmission } from "../admission/event-admission";
 
 const security = [{ operatorToken: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -29,20 +29,23 @@ adminCatalog.openapi(
   createRoute({
     method: "put",
     path: "/admin/events/{eventId}",
-    summary: "Create or replace an event and its limits",
+    summary: "Create or replace an event, its limits and its admission shards",
+    description: "`shards` (1–64, default 1) changes only while the event has no sessions and no queued viewers: otherwise 409 event_busy, and nothing changes.",
     security,
     request: { params: EventParamsSchema, body: { ...json(EventInputSchema), required: true } },
-    responses: { 200: { description: "The event", ...json(EventSchema) }, ...errorResponses(400, 401) },
+    responses: { 200: { description: "The event", ...json(EventSchema) }, ...errorResponses(400, 401, 409) },
   }),
   async (c) => {
     const { eventId } = c.req.valid("param");
     const input = c.req.valid("json");
     const store = catalogStore(c.env.CATALOG);
     // Editing an archived event keeps it archived: only the restore route brings it back to viewers.
-    const archivedAt = (await store.getEvent(eventId))?.archivedAt;
+    const existing = await store.getEvent(eventId);
+    const archivedAt = existing?.archivedAt;
     const event = { id: eventId, ...input, updatedAt: new Date().toISOString(), ...(archivedAt ? { archivedAt } : {}) };
-    // The gate enforces the limits; KV keeps them for the catalog. Gate first, so a failure changes neither view.
-    await eventGate(c.env, eventId).configure(input.limits);
+    // The gate (or the shards' coordinator) enforces the limits; KV keeps them for the catalog. Admission
+    // first, so a failure (a shard count change on a busy event: 409) changes neither view.
+    await configureAdmission(c.env, eventId, existing?.shards ?? 1, input.shards ?? 1, input.limits);
     await store.putEvent(event);
     return c.json(event, 200);
   },

@@ -1,11 +1,11 @@
 // Operator controls of a running event: the overload switch and live figures.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { admissionSnapshot, getOverload, setOverload } from "../admission/event-admission";
 import { originShield, type OriginsSnapshot } from "../../../durable-objects/origin-shield/client";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
 import { DomainError } from "../../shared/errors";
-import { EventParamsSchema } from "../catalog/schemas";
+import { EventParamsSchema, type CatalogEvent } from "../catalog/schemas";
 import { catalogStore } from "../catalog/store";
 import { operatorAuth } from "../middleware/operator-auth";
 import { apiApp, errorResponses } from "../openapi";
@@ -72,10 +72,10 @@ function originFigures(urls: string[], o: OriginsSnapshot) {
   };
 }
 
-async function requireEvent(c: Context<EdgeEnv>, eventId: string): Promise<void> {
-  if (!(await catalogStore(c.env.CATALOG).getEvent(eventId))) {
-    throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
-  }
+async function requireEvent(c: Context<EdgeEnv>, eventId: string): Promise<CatalogEvent> {
+  const event = await catalogStore(c.env.CATALOG).getEvent(eventId);
+  if (!event) throw new DomainError({ code: "not_found", message: `There is no event '${eventId}'.` });
+  return event;
 }
 
 export const adminEvents = apiApp();
@@ -92,8 +92,8 @@ adminEvents.openapi(
   }),
   async (c) => {
     const { eventId } = c.req.valid("param");
-    await requireEvent(c, eventId);
-    return c.json({ enabled: await eventGate(c.env, eventId).getOverload() }, 200);
+    const event = await requireEvent(c, eventId);
+    return c.json({ enabled: await getOverload(c.env, event) }, 200);
   },
 );
 
@@ -109,8 +109,9 @@ adminEvents.openapi(
   async (c) => {
     const { eventId } = c.req.valid("param");
     const { enabled } = c.req.valid("json");
-    await requireEvent(c, eventId);
-    return c.json({ enabled: await eventGate(c.env, eventId).setOverload(enabled) }, 200);
+    const event = await requireEvent(c, eventId);
+    // A sharded event's coordinator hands the switch to every shard before it answers.
+    return c.json({ enabled: await setOverload(c.env, event, enabled) }, 200);
   },
 );
 
@@ -125,10 +126,11 @@ adminEvents.openapi(
   }),
   async (c) => {
     const { eventId } = c.req.valid("param");
-    await requireEvent(c, eventId);
+    const event = await requireEvent(c, eventId);
     const channels = await catalogStore(c.env.CATALOG).listChannels(eventId);
     const [gate, nodes, shields] = await Promise.all([
-      eventGate(c.env, eventId).snapshot(),
+      // A sharded event: sessions, queue, egress and admissions are the coordinator's totals over its shards.
+      admissionSnapshot(c.env, event),
       pullZoneDirectory(c.env, eventId).healthy(),
       Promise.all(channels.map(async (ch) => ({ id: ch.id, urls: [ch.originUrl, ...(ch.backupOriginUrls ?? [])], ...(await originShield(c.env, eventId, ch.id).snapshot()) }))),
     ]);

@@ -1,6 +1,6 @@
 // Links kept from the original prototype: GET /access_queue_swith toggles an event's overload switch.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { getOverload, setOverload } from "../admission/event-admission";
 import { DomainError } from "../../shared/errors";
 import { IdSchema } from "../../shared/ids";
 import { catalogStore } from "../catalog/store";
@@ -30,9 +30,9 @@ legacy.openapi(
   }),
   async (c) => {
     const { event } = c.req.valid("query");
-    if (!(await catalogStore(c.env.CATALOG).getEvent(event))) throw new DomainError({ code: "not_found", message: `There is no event '${event}'.` });
-    const gate = eventGate(c.env, event);
-    const enabled = await gate.setOverload(!(await gate.getOverload()));
+    const found = await catalogStore(c.env.CATALOG).getEvent(event);
+    if (!found) throw new DomainError({ code: "not_found", message: `There is no event '${event}'.` });
+    const enabled = await setOverload(c.env, found, !(await getOverload(c.env, found)));
     c.header("cache-control", "no-store");
     return c.json({ enabled }, 200);
   },

@@ -11,7 +11,7 @@ import { timingSafeEqualText } from "../../shared/timing-safe";
 import { VerifiedTokenCache } from "../../shared/playback/token";
 import { pullZone } from "../../../durable-objects/pull-zone/client";
 import { pullZoneDirectory } from "../../../durable-objects/pull-zone-directory/client";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { reportActivity } from "../../../durable-objects/event-gate/client";
 
 /** A heartbeat names every session that played from the node: a stadium's crowd, 100,000 at most. */
 export const MAX_HEARTBEAT_SESSIONS = 100_000;
@@ -184,8 +184,8 @@ pullZones.openapi(
     // Awaited: the answer tells the node which of its viewers' sessions are over (released, expired).
     const ended = await Promise.all(
       reports.map((r) =>
-        eventGate(c.env, r.eventId)
-          .report({ activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })
+        // A sharded event's sessions name their shard: the report is split over the gates that hold them.
+        reportActivity(c.env, r.eventId, { activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })
           .then((res) => res.expiredSessionIds)
           .catch((err) => {
             console.error("node report failed", r.eventId, String(err));

@@ -1,6 +1,6 @@
 // Ending a viewing session at once: DELETE /sessions/{id} with the playback token or the viewer's own token.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventGate } from "../../../durable-objects/event-gate/client";
+import { releaseSession } from "../admission/event-admission";
 import { DomainError } from "../../shared/errors";
 import { verifyPlaybackToken } from "../../shared/playback/token";
 import { sessionOwner } from "../admission/session-owner";
@@ -11,7 +11,7 @@ import { apiApp, errorResponses } from "../openapi";
 const SessionParamsSchema = z.object({
   sessionId: z
     .string()
-    .regex(/^ses_[0-9a-f]{32}$/, "a session id from an access response")
+    .regex(/^ses_[0-9a-f]{32}(\.\d{1,2})?$/, "a session id from an access response")
     .openapi({ param: { name: "sessionId", in: "path" } }),
 });
 
@@ -44,7 +44,7 @@ sessions.openapi(
     }
     // Someone else's session looks exactly like one that does not exist.
     if (!eventId) throw new DomainError({ code: "not_found", message: "There is no such session of yours." });
-    const result = await eventGate(c.env, eventId).release(sessionId);
+    const result = await releaseSession(c.env, eventId, sessionId);
     if (result === "unknown") throw new DomainError({ code: "not_found", message: "There is no such session of yours." });
     sessionWatch.markEnded(sessionId, Date.now());
     return c.body(null, 204);

@@ -1,0 +1,145 @@
+// One admission shard of an event with `shards` > 1: a thin shell around the pure ShardGate (shards.ts),
+// which grants only from the slots the event's coordinator (coordinator.ts) gave it.
+import { DurableObject } from "cloudflare:workers";
+import { EgressMeter } from "./meter";
+import { DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "./model";
+import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardOrder, type ShardReport } from "./shards";
+import { shardSessionId, shardTicket } from "./shard-ids";
+import type { ReportInput, ReportResult } from "./event-gate";
+import { admissionCoordinator } from "./client";
+
+/** Which shard of which event an object is: every call names it, since an object cannot read its own name. */
+export interface ShardAddress {
+  eventId: string;
+  shard: number;
+}
+
+/** What the coordinator sends with every call: the settings every shard runs with. */
+export interface ShardSettings {
+  leaseSeconds: number;
+}
+
+/** A shard's report plus what the coordinator sums for the operator: egress and report calls. */
+export interface ShardCounts extends ShardReport {
+  egressBpsEdge: number;
+  egressBpsNodes: number;
+  reportCalls: { edge: number; node: number };
+}
+
+export interface ShardAdmitInput extends ShardAddress {
+  ticket?: string;
+  /** Milliseconds; tests only. */
+  now?: number;
+}
+
+/** Without a coordinator round for this long, the shard asks for one before it queues an arrival. */
+const STALE_VIEW_MS = COORDINATOR_INTERVAL_MS + 500;
+
+export class EventGateShard extends DurableObject<Env> {
+  private gate: ShardGate | null = null;
+  private leaseSeconds = DEFAULT_LEASE_SECONDS;
+  private readonly meter = new EgressMeter(EGRESS_WINDOW_SECONDS);
+  private reportCalls = { edge: 0, node: 0 };
+  /** The wake-up in flight, so a burst of arrivals on an idle event asks the coordinator once. */
+  private waking: Promise<void> | null = null;
+
+  /**
+   * A viewer's first access, or a queued viewer's poll. A ticket this shard does not know (dropped
+   * out, or issued before the object restarted) joins at the back as a fresh arrival. When the
+   * coordinator has not run lately (an idle event), the shard wakes it and answers after its round.
+   */
+  async admit(input: ShardAdmitInput): Promise<AdmissionDecision> {
+    const gate = this.gateOf(input);
+    let decision = this.decide(gate, input, input.now ?? Date.now());
+    const view = gate.published;
+    const now = input.now ?? Date.now();
+    if (decision.status === "queued" && view.reportedAt + STALE_VIEW_MS <= now) {
+      await this.wake(input.eventId);
+      const again = gate.poll({ ticket: decision.ticket, now: input.now ?? Date.now(), newSessionId: () => shardSessionId(input.shard) });
+      if (again.status !== "invalid_ticket") decision = again;
+    }
+    return this.answer(decision);
+  }
+
+  /** An edge's or stadium node's batch for this shard's sessions: renews their leases and counts the bytes. */
+  async report(input: ShardAddress & ReportInput): Promise<ReportResult> {
+    const gate = this.gateOf(input);
+    const now = input.now ?? Date.now();
+    this.reportCalls[input.source === "node" ? "node" : "edge"]++;
+    if (input.bytes > 0) this.meter.add(input.source, input.bytes, now);
+    const expiredSessionIds = gate.renew(input.activeSessionIds, now);
+    return { expiredSessionIds, overload: gate.published.overload, leaseSeconds: this.leaseSeconds };
+  }
+
+  /** Ends a session at once: "released", or "unknown" (ended before, or never granted here). */
+  async release(input: ShardAddress & { sessionId: string; now?: number }): Promise<ReleaseResult> {
+    return this.gateOf(input).release(input.sessionId, input.now ?? Date.now()) ? "released" : "unknown";
+  }
+
+  /** The coordinator reads the shard's counts (this also ends overdue leases and drops abandoned tickets). */
+  async counts(input: ShardAddress & ShardSettings & { now?: number }): Promise<ShardCounts> {
+    const gate = this.gateOf(input);
+    const now = input.now ?? Date.now();
+    this.configure(gate, input, now);
+    return this.withFigures(gate.report(now), now);
+  }
+
+  /** The coordinator's order: the slots to hold and the view (horizon, overload, the others' queue). */
+  async apply(input: ShardAddress & ShardSettings & { order: ShardOrder; now?: number }): Promise<ShardCounts> {
+    const gate = this.gateOf(input);
+    const now = input.now ?? Date.now();
+    this.configure(gate, input, now);
+    return this.withFigures(gate.apply(input.order, now), now);
+  }
+
+  private gateOf(at: ShardAddress): ShardGate {
+    if (!this.gate) {
+      this.gate = new ShardGate(at.shard);
+      this.gate.setLeaseMs(this.leaseMs(), Date.now());
+    } else if (this.gate.shard !== at.shard) throw new Error(`shard object ${this.gate.shard} was called as shard ${at.shard}`);
+    return this.gate;
+  }
+
+  private configure(gate: ShardGate, settings: ShardSettings, now: number): void {
+    if (settings.leaseSeconds === this.leaseSeconds) return;
+    this.leaseSeconds = settings.leaseSeconds;
+    gate.setLeaseMs(this.leaseMs(), now);
+  }
+
+  /** A session ends this long after its last renewal: the lease plus the allowance for a report in flight, as in the unsharded gate. */
+  private leaseMs(): number {
+    return this.leaseSeconds * 1000 + reportAllowanceMs(this.leaseSeconds);
+  }
+
+  private decide(gate: ShardGate, input: ShardAdmitInput, now: number): ShardDecision {
+    const newSessionId = () => shardSessionId(input.shard);
+    if (input.ticket !== undefined) {
+      const polled = gate.poll({ ticket: input.ticket, now, newSessionId });
+      if (polled.status !== "invalid_ticket") return polled;
+    }
+    return gate.arrive({ now, newTicket: (arrivedAt) => shardTicket(input.shard, arrivedAt), newSessionId });
+  }
+
+  private answer(d: ShardDecision): AdmissionDecision {
+    if (d.status === "granted") return { status: "granted", sessionId: d.sessionId, leaseSeconds: this.leaseSeconds };
+    if (d.status === "queued") {
+      return { status: "queued", ticket: d.ticket, position: d.position, estimatedWaitSeconds: d.estimatedWaitSeconds, retryAfterSeconds: d.retryAfterSeconds };
+    }
+    return d;
+  }
+
+  private wake(eventId: string): Promise<void> {
+    this.waking ??= admissionCoordinator(this.env, eventId)
+      .wake()
+      .then(
+        () => undefined,
+        (err: unknown) => console.error("coordinator wake failed", eventId, String(err)),
+      )
+      .finally(() => (this.waking = null));
+    return this.waking;
+  }
+
+  private withFigures(report: ShardReport, now: number): ShardCounts {
+    return { ...report, egressBpsEdge: this.meter.bps("edge", now), egressBpsNodes: this.meter.bps("node", now), reportCalls: { ...this.reportCalls } };
+  }
+}

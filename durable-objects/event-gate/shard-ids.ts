@@ -1,0 +1,28 @@
+// Session ids and queue tickets of a sharded event name their shard (a ticket its arrival time too), so
+// a poll, a release or an edge's report goes to the right shard without a lookup.
+import { randomId } from "../../workers/shared/ids";
+
+const SESSION = /^ses_[0-9a-f]{32}\.(\d{1,2})$/;
+const TICKET = /^tkt_[0-9a-f]{32}\.(\d{1,2})\.(\d{1,15})$/;
+
+/** A session id granted by `shard`: `ses_<hex>.<shard>`. */
+export function shardSessionId(shard: number): string {
+  return `${randomId("ses")}.${shard}`;
+}
+
+/** A ticket issued by `shard` to a viewer that arrived at `arrivedAt` (ms): `tkt_<hex>.<shard>.<arrivedAt>`. */
+export function shardTicket(shard: number, arrivedAt: number): string {
+  return `${randomId("tkt")}.${shard}.${Math.floor(arrivedAt)}`;
+}
+
+/** The shard a session id names, or null for a session of an unsharded event. */
+export function sessionShard(sessionId: string): number | null {
+  const m = SESSION.exec(sessionId);
+  return m ? Number(m[1]) : null;
+}
+
+/** The shard and arrival time a ticket names, or null for a ticket of an unsharded event (or no ticket). */
+export function ticketShard(ticket: string): { shard: number; arrivedAt: number } | null {
+  const m = TICKET.exec(ticket);
+  return m ? { shard: Number(m[1]), arrivedAt: Number(m[2]) } : null;
+}

@@ -1,0 +1,184 @@
+// Sharded admission with real objects in workerd: an event's `shards` gate objects and their coordinator,
+// through the public access, session and operator routes.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, edgeFetch, uniq, warmUp, type ApiError } from "../accounts/support";
+import { ticketShard } from "../../../../durable-objects/event-gate/client";
+
+interface AccessAnswer {
+  status: "granted" | "queued";
+  sessionId?: string;
+  playbackUrl?: string;
+  ticket?: string;
+  position?: number;
+  estimatedWaitSeconds?: number;
+}
+
+interface Waiting {
+  ticket: string;
+  shard: number;
+  arrivedAt: number;
+  ip: string;
+}
+
+beforeAll(async () => {
+  await warmUp();
+}, 60_000);
+
+const admin = (method: string, path: string, body?: unknown) =>
+  edgeFetch(`http://edge.test/api/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+
+async function makeEvent(fields: Record<string, unknown>): Promise<string> {
+  const eventId = uniq("shev");
+  const put = await admin("PUT", `/events/${eventId}`, { title: "Sharded", ...fields });
+  expect(put.status).toBe(200);
+  const channel = await admin("PUT", `/events/${eventId}/channels/main`, { title: "Main", originUrl: "https://origin.example/live/index.m3u8", paid: false });
+  expect(channel.status).toBe(200);
+  return eventId;
+}
+
+async function access(eventId: string, ip: string, ticket?: string): Promise<AccessAnswer> {
+  const res = await api(`/events/${eventId}/channels/main/access`, { method: "POST", json: ticket ? { ticket } : {}, ip });
+  expect([200, 202]).toContain(res.status);
+  return (await res.json()) as AccessAnswer;
+}
+
+const release = (answer: AccessAnswer) =>
+  api(`/sessions/${answer.sessionId}`, { method: "DELETE", bearer: answer.playbackUrl!.split("/")[2]! });
+
+const coordinate = (eventId: string) => env.ADMISSION_COORDINATOR.get(env.ADMISSION_COORDINATOR.idFromName(eventId)).coordinate();
+
+async function stats(eventId: string): Promise<{ activeSessions: number; queued: number; admittedTotal: number }> {
+  const res = await admin("GET", `/events/${eventId}/stats`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { activeSessions: number; queued: number; admittedTotal: number };
+}
+
+/** Distinct client addresses, so first accesses spread over the shards by hash. */
+const addressOf = (i: number) => `10.${200 + ((i >> 16) & 7)}.${(i >> 8) & 255}.${i & 255}`;
+
+function waitingOf(answer: AccessAnswer, ip: string): Waiting {
+  const named = ticketShard(answer.ticket!);
+  expect(named).not.toBeNull();
+  return { ticket: answer.ticket!, shard: named!.shard, arrivedAt: named!.arrivedAt, ip };
+}
+
+/**
+ * Coordinator rounds and polls of every waiting ticket until `want` more are granted (or nothing
+ * changes for three rounds): returns the granted answers with their tickets, and who still waits.
+ */
+async function drain(eventId: string, waiting: Waiting[], want: number): Promise<{ granted: { w: Waiting; answer: AccessAnswer }[]; waiting: Waiting[] }> {
+  const granted: { w: Waiting; answer: AccessAnswer }[] = [];
+  let still = waiting;
+  for (let idle = 0; granted.length < want && idle < 3; ) {
+    await coordinate(eventId);
+    const answers = await Promise.all(still.map(async (w) => ({ w, answer: await access(eventId, w.ip, w.ticket) })));
+    const now = answers.filter((a) => a.answer.status === "granted");
+    granted.push(...now);
+    // A queued poll keeps its ticket (the shard knew it): nobody rejoined at the back.
+    for (const a of answers) if (a.answer.status === "queued") expect(a.answer.ticket).toBe(a.w.ticket);
+    still = answers.filter((a) => a.answer.status === "queued").map((a) => a.w);
+    idle = now.length === 0 ? idle + 1 : 0;
+  }
+  return { granted, waiting: still };
+}
+
+const latest = (ws: Waiting[]) => Math.max(...ws.map((w) => w.arrivedAt));
+const earliest = (ws: Waiting[]) => Math.min(...ws.map((w) => w.arrivedAt));
+
+describe("the event's shards field", () => {
+  it("answers 400 invalid_request to shards 0, 65 and 1.5, and 200 to 1 and 64", async () => {
+    for (const shards of [0, 65, 1.5, "4"]) {
+      const res = await admin("PUT", `/events/${uniq("bad")}`, { title: "Bad", shards });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as ApiError).error.code).toBe("invalid_request");
+    }
+    for (const shards of [1, 64]) expect((await admin("PUT", `/events/${uniq("ok")}`, { title: "Ok", shards })).status).toBe(200);
+  });
+
+  it("answers 409 event_busy to a change of shards while the event has a session, and changes it once the event is idle", async () => {
+    const eventId = await makeEvent({ limits: { maxSessions: 10 } });
+    const granted = await access(eventId, "10.9.9.1");
+    expect(granted.status).toBe("granted");
+    const refused = await admin("PUT", `/events/${eventId}`, { title: "Sharded", shards: 4, limits: { maxSessions: 10 } });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as ApiError).error.code).toBe("event_busy");
+    expect((await stats(eventId)).activeSessions).toBe(1);
+    expect((await release(granted)).status).toBe(204);
+    expect((await admin("PUT", `/events/${eventId}`, { title: "Sharded", shards: 4, limits: { maxSessions: 10 } })).status).toBe(200);
+    const sharded = await access(eventId, "10.9.9.2");
+    expect(sharded.status).toBe("granted");
+    // A sharded session id names its shard.
+    expect(sharded.sessionId).toMatch(/^ses_[0-9a-f]{32}\.[0-3]$/);
+    expect((await admin("PUT", `/events/${eventId}`, { title: "Sharded", shards: 1, limits: { maxSessions: 10 } })).status).toBe(409);
+  });
+});
+
+describe("4 shards, 4,000 simultaneous arrivals, maxSessions 1,000", () => {
+  it("grants exactly 1,000, admits across shards in arrival order within one bucket, and releases admit the earliest arrivals", async () => {
+    const eventId = await makeEvent({ shards: 4, limits: { maxSessions: 1000, leaseSeconds: 3600 } });
+    // Everyone arrives while the overload switch holds the gates shut, so all 4,000 hold tickets with arrival times.
+    expect((await admin("PUT", `/events/${eventId}/overload`, { enabled: true })).status).toBe(200);
+    const arrivals = await Promise.all(Array.from({ length: 4000 }, async (_, i) => ({ ip: addressOf(i), answer: await access(eventId, addressOf(i)) })));
+    expect(arrivals.every((a) => a.answer.status === "queued")).toBe(true);
+    const waiting = arrivals.map((a) => waitingOf(a.answer, a.ip));
+    const perShard = [0, 1, 2, 3].map((s) => waiting.filter((w) => w.shard === s).length);
+    for (const n of perShard) expect(n).toBeGreaterThan(500);
+
+    // Positions come from the global count of earlier arrivals (exact in the own shard, by bucket in the others).
+    await coordinate(eventId);
+    const polled = await Promise.all(waiting.slice(0, 200).map(async (w) => ({ w, answer: await access(eventId, w.ip, w.ticket) })));
+    const sorted = waiting.map((w) => w.arrivedAt).sort((a, b) => a - b);
+    const before = (t: number) => sorted.filter((x) => x < t).length;
+    const sameBucket = (t: number) => sorted.filter((x) => Math.floor(x / 1000) === Math.floor(t / 1000)).length;
+    for (const { w, answer } of polled) {
+      expect(answer.status).toBe("queued");
+      expect(Math.abs(answer.position! - 1 - before(w.arrivedAt))).toBeLessThanOrEqual(sameBucket(w.arrivedAt));
+    }
+
+    expect((await admin("PUT", `/events/${eventId}/overload`, { enabled: false })).status).toBe(200);
+    const first = await drain(eventId, waiting, 1000);
+    expect(first.granted).toHaveLength(1000);
+    expect(first.waiting).toHaveLength(3000);
+    // Nobody admitted arrived more than one bucket after anyone still waiting, whatever their shards.
+    expect(latest(first.granted.map((g) => g.w)) - earliest(first.waiting)).toBeLessThanOrEqual(1000);
+    expect(new Set(first.granted.map((g) => g.w.shard)).size).toBe(4);
+    let figures = await stats(eventId);
+    expect(figures.activeSessions).toBe(1000);
+    expect(figures.queued).toBe(3000);
+
+    // One more round and poll admits nobody: the cap holds in total.
+    expect((await drain(eventId, first.waiting, 1)).granted).toHaveLength(0);
+
+    // 100 viewers leave: the next 100 by arrival time are admitted, from whichever shard they wait in.
+    const leaving = first.granted.slice(0, 100);
+    for (const r of await Promise.all(leaving.map((g) => release(g.answer)))) expect(r.status).toBe(204);
+    const second = await drain(eventId, first.waiting, 100);
+    expect(second.granted).toHaveLength(100);
+    expect(latest(second.granted.map((g) => g.w)) - earliest(second.waiting)).toBeLessThanOrEqual(1000);
+    const byArrival = [...first.waiting].sort((a, b) => a.arrivedAt - b.arrivedAt);
+    expect(earliest(second.granted.map((g) => g.w))).toBeLessThanOrEqual(byArrival[0]!.arrivedAt + 1000);
+    figures = await stats(eventId);
+    expect(figures.activeSessions).toBe(1000);
+    expect(figures.queued).toBe(2900);
+    expect(figures.admittedTotal).toBe(1100);
+  }, 300_000);
+
+  it("grants exactly 1,000 of 4,000 fresh simultaneous arrivals and queues the rest", async () => {
+    const eventId = await makeEvent({ shards: 4, limits: { maxSessions: 1000, leaseSeconds: 3600 } });
+    const arrivals = await Promise.all(Array.from({ length: 4000 }, async (_, i) => ({ ip: addressOf(i), answer: await access(eventId, addressOf(i)) })));
+    const grantedAtOnce = arrivals.filter((a) => a.answer.status === "granted").length;
+    expect(grantedAtOnce).toBeLessThanOrEqual(1000);
+    const waiting = arrivals.filter((a) => a.answer.status === "queued").map((a) => waitingOf(a.answer, a.ip));
+    const rest = await drain(eventId, waiting, 1000 - grantedAtOnce);
+    expect(grantedAtOnce + rest.granted.length).toBe(1000);
+    expect(rest.waiting).toHaveLength(3000);
+    const figures = await stats(eventId);
+    expect(figures.activeSessions).toBe(1000);
+    expect(figures.queued).toBe(3000);
+  }, 300_000);
+});
