@@ -165,7 +165,7 @@ export class ShieldChannel {
   /** The playlist under `key` of origin `i`: fresh from the window, its remembered failure, or one (shared) origin fetch if the origin may be asked. */
   private async fetched(key: string, i: number): Promise<FetchedPlaylist | Failure> {
     const now = Date.now();
-    const kept = this.window.fresh(key, now) ?? this.window.failure(key, now);
+    const kept = this.window.fresh(key, now) ?? this.window.failure(key, now) ?? this.window.answering(key);
     if (kept) return kept;
     if (!this.failover.health.mayRequest(i, now)) return { code: "origin_error", detail: "the origin is down; it is asked again once a second" };
     return awaitShared(this.refresh(key, i));

@@ -1,6 +1,7 @@
 // The origin shield's memory of one channel's playlists, as decisions over `now`: what was fetched and
 // whether it is still fresh, which failures are remembered, which renderings (rewrites) are kept, which live
 // playlists are polled and when, which new segments to prefetch. Pure: the object does the fetching and the alarm.
+import { blockingReloadOf, satisfiesReload } from "../../workers/hls/delivery";
 import { listedEntries, listedKeys, listingKey, resolveListed } from "../../workers/hls/listing";
 import { MULTIVARIANT_KEY, type ChannelOrigin } from "../../workers/hls/paths";
 import { unprefixedKey } from "../../workers/hls/origins";
@@ -143,6 +144,8 @@ export class PlaylistWindow {
    * lowest BANDWIDTH of a variant that reaches it (0: every viewer, such as renditions and the entry).
    */
   private readonly listed = new Map<string, number>();
+  /** Per media playlist (its key without _HLS_ directives), the last whole copy a blocking reload brought. */
+  private readonly lastReloaded = new Map<string, FetchedPlaylist>();
   /** Listed keys that an X-ASSET-LIST named. */
   private readonly assetLists = new Map<string, true>();
   private listingCheckedAt = Number.NEGATIVE_INFINITY;
@@ -150,6 +153,22 @@ export class PlaylistWindow {
   /** The playlist stored under `key`, fresh or not. */
   stored(key: string): FetchedPlaylist | undefined {
     return this.playlists.get(key);
+  }
+
+  /**
+   * For a blocking reload (not a delta update), a copy this window already has that answers it: the
+   * playlist's own (polled) copy or the last whole copy another reload of it brought. A player a part behind
+   * the crowd, or one asking for a part the last poll already listed, is then answered without the origin.
+   */
+  answering(key: string): FetchedPlaylist | undefined {
+    const reload = blockingReloadOf(key);
+    if (!reload || reload.skip) return undefined;
+    const slot = listingKey(key);
+    let newest: FetchedPlaylist | undefined;
+    for (const copy of [this.lastReloaded.get(slot), this.playlists.get(slot)]) {
+      if (copy && (!newest || copy.fetchedAt > newest.fetchedAt) && satisfiesReload(copy.info, reload)) newest = copy;
+    }
+    return newest;
   }
 
   /** The playlist stored under `key` if it may still be served at `now`. */
@@ -177,6 +196,8 @@ export class PlaylistWindow {
     const { info } = canonical;
     const stored: FetchedPlaylist = { ...fetched, fetchedAt: now, freshMs: playlistFreshMs(info), info, rendered: new Map([[variantKey(undefined), canonical.text]]) };
     setBounded(this.playlists, key, stored, MAX_PLAYLISTS);
+    const reload = blockingReloadOf(key);
+    if (reload && !reload.skip) setBounded(this.lastReloaded, listingKey(key), stored, MAX_PLAYLISTS);
     this.list(canonical.text, key, info);
     this.failures.delete(key);
     return previous ? { stored, previous } : { stored };

@@ -4,7 +4,7 @@
 // playlist hinted it.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startNode, type RunningStadiumNode } from "../support/stadium-node";
-import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { addChannel, openChannel, resetOriginStats, startSeededPlatform, type Platform } from "../support/platform";
 
 /** 0.5 s parts of 2 s segments (workers/demo-origin/ll-media-manifest.json). */
 const PARTS_PER_SEGMENT = 4;
@@ -138,6 +138,32 @@ it("answers a plain reload of an LL playlist with a copy at most one part behind
       lags.sort((a, b) => a - b);
       // The worst few are a part appearing between the two requests; the typical reload must be current.
       expect(lags[Math.floor(lags.length * 0.75)], `${shape.channel} ${tier}: parts behind the origin, sorted ${lags.join(",")}`).toBeLessThanOrEqual(1);
+    }
+  }
+});
+
+/** The blocking reloads the demo origin answered since its stats were reset, by path and directives. */
+async function originReloads(): Promise<string[]> {
+  const stats = (await (await fetch(`${p.originUrl}/_stats`)).json()) as { blockingReloads: Record<string, unknown> };
+  return Object.keys(stats.blockingReloads);
+}
+
+it("answers a blocking reload its copy already holds without asking the origin, on the edge and on a node", async () => {
+  for (const shape of SHAPES) {
+    for (const tier of ["edge", "node"] as const) {
+      const v = await openChannel(p, shape.channel);
+      const url = `${tier === "edge" ? p.edgeUrl : node.url}/play/${v.token}/${shape.playlist}`;
+      await resetOriginStats(p);
+      const newest = newestPart(await (await get(url)).text());
+      // The part the copy lists last, and one a lagging player asks for: both are in the copy just served.
+      const lagging = partNumber(newest) - 1;
+      for (const [msn, part] of [[newest.msn, newest.part], [Math.floor(lagging / PARTS_PER_SEGMENT), lagging % PARTS_PER_SEGMENT]] as const) {
+        const res = await get(`${url}?_HLS_msn=${msn}&_HLS_part=${part}`);
+        const text = await res.text();
+        expect(res.status, `${shape.channel} ${tier}`).toBe(200);
+        expect(partNumber(newestPart(text))).toBeGreaterThanOrEqual(msn * PARTS_PER_SEGMENT + part);
+      }
+      expect(await originReloads(), `${shape.channel} ${tier}: blocking reloads the origin answered`).toEqual([]);
     }
   }
 });
