@@ -3,6 +3,7 @@
 import type HlsType from "hls.js";
 import { $, api, ApiError, h, idempotencyKey } from "./api";
 import { probeCaches, type CacheProbe } from "./caches";
+import { groupedCode, qrImage } from "./qr";
 import { errorText, formatDateTime, formatDuration, formatMoney, initI18n, onLocaleChange, say, t, tNodes, type Text } from "./i18n";
 
 // hls.js is loaded by its own <script> tag (public/js/hls.min.js, copied from node_modules at build time).
@@ -12,7 +13,7 @@ interface User { id: string; login: string }
 interface EventInfo { id: string; title: string; startsAt?: string }
 interface Channel { id: string; title: string; paid: boolean; productId?: string; locked: boolean }
 interface Product { id: string; kind: "channel_pass" | "goods"; title: string; description: string; price: { amount: number; currency: string }; channelIds?: string[] }
-interface Purchase { id: string; productId: string; status: string; createdAt: string }
+interface Purchase { id: string; productId: string; status: string; createdAt: string; code?: string; redeemedAt?: string }
 type Access =
   | { status: "granted"; sessionId: string; playbackUrl: string; expiresAt: string; leaseSeconds: number }
   | { status: "queued"; ticket: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number };
@@ -271,8 +272,21 @@ function renderPurchases(): void {
   const title = (id: string) => state.products.find((p) => p.id === id)?.title ?? id;
   list.replaceChildren(
     ...(bought.length
-      ? bought.map((p) => h("li", {}, t("viewer.purchases.item", { product: title(p.productId), date: formatDateTime(new Date(p.createdAt)) })))
+      ? bought.map((p) => h("li", {}, t("viewer.purchases.item", { product: title(p.productId), date: formatDateTime(new Date(p.createdAt)) }), p.code ? goodsCode(p.code, p.redeemedAt) : null))
       : [h("li", { class: "hint" }, t("viewer.purchases.none"))]),
+  );
+}
+
+/** A goods purchase's redemption code, as text and as a QR code for the kiosk's scanner; or when it was redeemed. */
+function goodsCode(code: string, redeemedAt: string | undefined): HTMLElement {
+  const text = groupedCode(code);
+  return h(
+    "div",
+    { class: "goods-code" },
+    h("p", {}, t("viewer.purchases.code"), " ", h("strong", { class: "code", "data-code": code }, text)),
+    redeemedAt
+      ? h("p", { class: "hint" }, t("viewer.purchases.redeemed", { date: formatDateTime(new Date(redeemedAt)) }))
+      : h("div", {}, qrImage(code, t("viewer.purchases.qrAlt", { code: text })), h("p", { class: "hint" }, t("viewer.purchases.codeHint"))),
   );
 }
 

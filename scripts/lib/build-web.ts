@@ -1,4 +1,4 @@
-// Builds the web pages' scripts into public/js/: esbuild bundles web/viewer.ts and web/operator.ts, hls.js is copied beside them (nothing from a CDN).
+// Builds the web pages' scripts into public/js/: esbuild bundles web/viewer.ts, web/operator.ts and web/kiosk.ts, hls.js is copied beside them (nothing from a CDN).
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -10,11 +10,11 @@ const esbuild = createRequire(require.resolve("wrangler/package.json"))("esbuild
 
 export const WEB_OUT_DIR = join(ROOT, "public/js");
 
-/** Bundles the viewer and operator scripts and copies hls.min.js into public/js/ (generated, not committed). */
+/** Bundles the viewer, operator and kiosk scripts and copies hls.min.js into public/js/ (generated, not committed). */
 export function buildWeb(): void {
   mkdirSync(WEB_OUT_DIR, { recursive: true });
   esbuild.buildSync({
-    entryPoints: { viewer: join(ROOT, "web/viewer.ts"), operator: join(ROOT, "web/operator.ts") },
+    entryPoints: { viewer: join(ROOT, "web/viewer.ts"), operator: join(ROOT, "web/operator.ts"), kiosk: join(ROOT, "web/kiosk.ts") },
     outdir: WEB_OUT_DIR,
     bundle: true,
     format: "esm",
