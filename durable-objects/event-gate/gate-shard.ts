@@ -5,6 +5,7 @@ import { EgressMeter } from "./meter";
 import { DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "./model";
 import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardOrder, type ShardReport } from "./shards";
 import { shardSessionId, shardTicket } from "./shard-ids";
+import { randomId } from "../../workers/shared/ids";
 import type { ReportInput, ReportResult } from "./event-gate";
 import { admissionCoordinator } from "./client";
 
@@ -55,7 +56,7 @@ export class EventGateShard extends DurableObject<Env> {
     const now = input.now ?? Date.now();
     if (decision.status === "queued" && view.reportedAt + STALE_VIEW_MS <= now) {
       await this.wake(input.eventId);
-      const again = gate.poll({ ticket: decision.ticket, now: input.now ?? Date.now(), newSessionId: () => shardSessionId(input.shard) });
+      const again = gate.poll({ ticket: decision.ticket, now: input.now ?? Date.now(), newSessionId: () => shardSessionId(randomId("ses"), input.shard) });
       if (again.status !== "invalid_ticket") decision = again;
     }
     return this.answer(decision);
@@ -112,12 +113,12 @@ export class EventGateShard extends DurableObject<Env> {
   }
 
   private decide(gate: ShardGate, input: ShardAdmitInput, now: number): ShardDecision {
-    const newSessionId = () => shardSessionId(input.shard);
+    const newSessionId = () => shardSessionId(randomId("ses"), input.shard);
     if (input.ticket !== undefined) {
       const polled = gate.poll({ ticket: input.ticket, now, newSessionId });
       if (polled.status !== "invalid_ticket") return polled;
     }
-    return gate.arrive({ now, newTicket: (arrivedAt) => shardTicket(input.shard, arrivedAt), newSessionId });
+    return gate.arrive({ now, newTicket: (arrivedAt) => shardTicket(randomId("tkt"), input.shard, arrivedAt), newSessionId });
   }
 
   private answer(d: ShardDecision): AdmissionDecision {
