@@ -233,6 +233,22 @@ describe("a kiosk token", () => {
   });
 });
 
+describe("the OpenAPI document", () => {
+  it("describes the kiosk and kiosk-admin routes with their statuses and the kiosk token", async () => {
+    const doc = (await (await api("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: Record<string, string[]>[] }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses).sort();
+    expect(statuses("/api/v1/kiosk/codes/{code}", "get")).toEqual(["200", "400", "401", "404", "429", "503"]);
+    expect(statuses("/api/v1/kiosk/codes/{code}/redemption", "post")).toEqual(["200", "400", "401", "404", "409", "429", "503"]);
+    expect(statuses("/api/v1/admin/kiosks/{id}", "put")).toEqual(["200", "201", "400", "401", "503"]);
+    expect(statuses("/api/v1/admin/kiosks/{id}", "delete")).toEqual(["204", "400", "401", "404", "503"]);
+    expect(doc.paths["/api/v1/kiosk/codes/{code}"]!.get!.security).toEqual([{ kioskToken: [] }, { operatorToken: [] }]);
+    expect(doc.components.securitySchemes).toHaveProperty("kioskToken");
+  });
+});
+
 describe("the operator's kiosks", () => {
   it("shows a kiosk's token once, renames without a new token, lists without tokens, and refuses the id 'operator'", async () => {
     const kiosk = await issueKiosk("First name");
