@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { observePlayback, openPlayer } from "../support/browser";
 import { chooseCache, listCaches, provision } from "../support/stadium-node";
 import { httpsGet, makeTestCertificates, type TestCertificates } from "../support/tls";
-import { openChannel, startSeededPlatform, type Platform } from "../support/platform";
+import { addChannel, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 import { ROOT } from "../../scripts/lib/platform";
 
 let p: Platform;
@@ -129,23 +129,27 @@ const fastFailover = {
   playlistLoadPolicy: { default: { maxTimeToFirstByteMs: 4000, maxLoadTimeMs: 10_000, timeoutRetry: { maxNumRetry: 1, retryDelayMs: 0, maxRetryDelayMs: 0 }, errorRetry: { maxNumRetry: 12, retryDelayMs: 500, maxRetryDelayMs: 500 } } },
 };
 
-async function scenario(steering: boolean): Promise<void> {
+/** The demo's regular channel, or the LL-HLS one (0.5 s parts, blocking reloads) played by hls.js in low-latency mode. */
+type Channel = "main" | "ll";
+
+async function scenario(steering: boolean, channel: Channel = "main"): Promise<void> {
   await startNodeProcess();
   // The key the first start was given is kept for the restarts below, readable by the node's user only.
   expect(statSync(stateFile).mode & 0o777).toBe(0o600);
-  const v = await openChannel(p, "main");
+  if (channel === "ll") await addChannel(p, "ll-switching", `${p.originUrl}/ll/switching/index.m3u8`);
+  const v = await openChannel(p, channel === "ll" ? "ll-switching" : "main");
   expect((await chooseCache(p, v.sessionId, v.token, NODE_ID, steering ? undefined : false)).status).toBe(200);
   await new Promise((r) => setTimeout(r, 1100)); // the edge's view of the event is at most a second old
   // hls.js treats a segment whose URI changed between reloads as a fatal "media sequence mismatch"
   // unless told otherwise; players without steering (ExoPlayer, the prototype's app) do not check this.
-  const config = steering ? fastFailover : { ...fastFailover, ignorePlaylistParsingErrors: true };
+  const config = { ...fastFailover, ...(steering ? {} : { ignorePlaylistParsingErrors: true }), ...(channel === "ll" ? { lowLatencyMode: true } : {}) };
   const page = await openPlayer(browser, p.edgeUrl, v.playbackUrl, config);
   const counts = countSegments(page);
   await page.waitForFunction(() => (document.getElementById("v") as HTMLVideoElement).currentTime > 0, null, { timeout: 30_000 });
 
   // 1. On the node: its request count grows, the edge serves no segments.
   const onNode = await observePlayback(page, 8);
-  const label = steering ? "steering" : "legacy";
+  const label = `${steering ? "steering" : "legacy"}${channel === "ll" ? ", LL-HLS" : ""}`;
   console.log(`[${label}] on node (https): ${onNode.advanced.toFixed(1)} s played, node segments ${counts.node}, node playlists ${counts.nodePlaylists}, edge segments ${counts.edge}, longest stall ${onNode.longestStallMs} ms`);
   expect(counts.node).toBeGreaterThan(2);
   expect(counts.edge).toBe(0);
@@ -182,4 +186,12 @@ it("with Content Steering: plays through the node, survives its death on the edg
 
 it("without Content Steering (legacy): the same, switched at each media playlist reload", async () => {
   await scenario(false);
+}, 180_000);
+
+it("LL-HLS with Content Steering: hls.js in low-latency mode plays parts through the node, survives its death, returns", async () => {
+  await scenario(true, "ll");
+}, 180_000);
+
+it("LL-HLS without Content Steering (legacy): the same", async () => {
+  await scenario(false, "ll");
 }, 180_000);
