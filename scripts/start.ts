@@ -25,6 +25,7 @@ console.log(`
 Balancer is running.
   viewer       ${platform.edgeUrl}/            (log in as fdpd6 / 123456)
   operator     ${platform.edgeUrl}/operator    (operator token below)
+  kiosk        ${platform.edgeUrl}/kiosk       (goods codes: the operator token, or a kiosk token, docs/web.md)
   edge         ${platform.edgeUrl}            (API under /api/v1, playback under /play)
   demo origin  ${platform.originUrl}            (origin request counts at /_stats)
   stadium node ${node.url}            (stadium node "demo-stand": ${node.url}/ping)

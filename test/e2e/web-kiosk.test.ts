@@ -156,6 +156,10 @@ for (const lang of ["ru", "en"] as const) {
         expect(space(await a.locator("#code-status").textContent())).toMatch(L.already("Food court"));
         expect(await a.locator("#redeem").isDisabled()).toBe(true);
 
+        // A phone-sized kiosk needs no sideways scrolling.
+        await a.setViewportSize({ width: 360, height: 740 });
+        expect(await a.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+
         // The viewer's page says the voucher was redeemed.
         await viewer.reload();
         await viewer.waitForSelector("#purchases .goods-code .hint");
