@@ -4,6 +4,7 @@ import { $, api, ApiError, h } from "./api";
 import { lineChart, type Sample } from "./chart";
 import { errorText, formatBitrate, formatNumber, formatPercent, formatTime, initI18n, onLocaleChange, say, t, type Text } from "./i18n";
 import type { PlainKey } from "./i18n/core";
+import { initKiosks } from "./operator-kiosks";
 
 interface EventInfo { id: string; title: string; startsAt?: string }
 interface Limits { maxSessions?: number; maxEgressMbps?: number; leaseSeconds?: number }
@@ -76,6 +77,7 @@ const state = {
 };
 
 initI18n();
+initKiosks(() => state.token);
 
 // ---- token ---------------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 // Acceptance of goods fulfilment in a Russian and an English browser: the viewer buys the food voucher and sees its
-// redemption code as text and QR in "Your purchases"; a kiosk checks and redeems it; a second kiosk's redemption of the
+// redemption code as text and QR in "Your purchases"; the operator issues a kiosk in the console; the kiosk checks and redeems it; a second kiosk's redemption of the
 // same code is refused with when and where it was redeemed; the viewer's page then says it was redeemed.
 import { mkdirSync } from "node:fs";
 import qrcode from "qrcode-generator";
@@ -55,6 +55,8 @@ const LANGS = {
     already: (kiosk: string) => new RegExp(`^Уже погашен \\d{1,2} [а-я]{3,4}\\.? \\d{4} г\\., \\d{1,2}:\\d{2}, пункт: ${kiosk}\\.$`),
     mistyped: "Такого кода не бывает. Проверьте каждый символ и попробуйте снова.",
     redeemedOnViewer: /^Погашен \d{1,2} [а-я]{3,4}\.? \d{4} г\., \d{1,2}:\d{2}\.$/,
+    issued: "Пункт «Food court» создан. Введите его токен на странице пункта сейчас: больше он не покажется.",
+    listed: (id: string) => new RegExp(`^Food court \\(${id}\\), выдан \\d{1,2} [а-я]{3,4}\\.? \\d{4} г\\., \\d{1,2}:\\d{2}$`),
   },
   en: {
     locale: "en-US",
@@ -70,6 +72,8 @@ const LANGS = {
     already: (kiosk: string) => new RegExp(`^Already redeemed [A-Z][a-z]{2} \\d{1,2}, \\d{4}, \\d{1,2}:\\d{2} [AP]M at ${kiosk}\\.$`),
     mistyped: "This is not a valid code. Check each character and try again.",
     redeemedOnViewer: /^Redeemed [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M\.$/,
+    issued: "Kiosk Food court is issued. Type its token into that kiosk's page now: it is not shown again.",
+    listed: (id: string) => new RegExp(`^Food court \\(${id}\\), issued [A-Z][a-z]{2} \\d{1,2}, \\d{4}, \\d{1,2}:\\d{2} [AP]M$`),
   },
 } as const;
 
@@ -77,13 +81,12 @@ for (const lang of ["ru", "en"] as const) {
   const L = LANGS[lang];
 
   describe(`in a ${L.locale} browser`, () => {
-    it("shows a bought voucher's code and QR, redeems it at one kiosk, and refuses it at a second with when and where", async () => {
+    it("shows a bought voucher's code and QR, issues a kiosk in the console, redeems the code there once and refuses it at a second kiosk with when and where", async () => {
       // A viewer of this run, signed in through the API; the page finds the token where it keeps it.
       const login = `kiosk-${lang}-${Date.now().toString(36)}`;
       const { body: auth } = await api<{ token: string }>("/auth/register", { method: "POST", json: { login, password: "123456" } });
-      const kioskA = await api<{ kioskToken: string }>(`/admin/kiosks/food-court-${lang}`, { method: "PUT", token: p.adminToken, json: { name: "Food court" } });
       const kioskB = await api<{ kioskToken: string }>(`/admin/kiosks/gate-b-${lang}`, { method: "PUT", token: p.adminToken, json: { name: "Gate B" } });
-      expect([kioskA.status, kioskB.status]).toEqual([201, 201]);
+      expect(kioskB.status).toBe(201);
 
       const context = await browser.newContext({ locale: L.locale, viewport: { width: 900, height: 1100 } });
       try {
@@ -107,6 +110,23 @@ for (const lang of ["ru", "en"] as const) {
         expect(space(await viewer.locator("#purchases .goods-code .hint").textContent())).toBe(L.codeHint);
         await viewer.screenshot({ path: `test-results/web-kiosk-viewer-${lang}.png`, fullPage: true });
 
+        // The operator issues kiosk A in the console; its token is shown there once.
+        const operator = await context.newPage();
+        await operator.goto(`${p.edgeUrl}/operator`);
+        await operator.waitForSelector("body[data-ready=true]");
+        await operator.fill("#token", p.adminToken);
+        await operator.press("#token", "Enter");
+        await operator.waitForSelector("#console:not([hidden])");
+        await operator.click("#kiosks-section > summary");
+        await operator.fill("#kiosk-id", `food-court-${lang}`);
+        await operator.fill("#kiosk-name-input", "Food court");
+        await operator.click("#kiosk-form button[type=submit]");
+        const kioskAToken = space(await operator.locator("#kiosk-token").textContent());
+        expect(kioskAToken).toMatch(new RegExp(`^kiosk\\.food-court-${lang}\\.[\\w-]{43}$`));
+        expect(space(await operator.locator("#kiosks-status").textContent())).toBe(L.issued);
+        expect(space(await operator.locator(`#kiosks li[data-kiosk-id="food-court-${lang}"] span`).textContent())).toMatch(L.listed(`food-court-${lang}`));
+        await operator.screenshot({ path: `test-results/web-kiosk-console-${lang}.png`, fullPage: true });
+
         // Two kiosks open with their own tokens.
         const open = async (token: string, name: string): Promise<Page> => {
           const page = await context.newPage();
@@ -119,7 +139,7 @@ for (const lang of ["ru", "en"] as const) {
           expect(space(await page.locator("#kiosk-name").textContent())).toBe(L.kioskAs(name));
           return page;
         };
-        const [a, b] = [await open(kioskA.body.kioskToken, "Food court"), await open(kioskB.body.kioskToken, "Gate B")];
+        const [a, b] = [await open(kioskAToken, "Food court"), await open(kioskB.body.kioskToken, "Gate B")];
 
         // A mistyped code is refused as not a code at all.
         const typo = code.slice(0, 4) + (code[4] === "2" ? "3" : "2") + code.slice(5);

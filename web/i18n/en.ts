@@ -214,6 +214,21 @@ export const en = {
   "operator.limits.save": "Save limits",
   "operator.limits.saved": "The limits are saved; they apply to the next viewers who ask for access.",
   "operator.foot.viewer": "Viewer page",
+  // Goods kiosks in the console (web/operator-kiosks.ts).
+  "operator.kiosks.title": "Goods kiosks",
+  "operator.kiosks.hint": "A kiosk token opens only the kiosk page (/kiosk): checking and redeeming goods codes. It is shown once, when the kiosk is issued.",
+  "operator.kiosks.id": "Kiosk id (a-z, 0-9, - or _)",
+  "operator.kiosks.name": "Name staff and buyers see",
+  "operator.kiosks.issue": "Issue kiosk token",
+  "operator.kiosks.issued": "Kiosk {name} is issued. Type its token into that kiosk's page now: it is not shown again.",
+  "operator.kiosks.renamed": "The kiosk is renamed {name}; its token is unchanged.",
+  "operator.kiosks.tokenOnce": "Kiosk token (shown only now):",
+  "operator.kiosks.item": "{name} ({id}), issued {date}",
+  "operator.kiosks.none": "No kiosk is issued yet.",
+  "operator.kiosks.delete": "Delete",
+  "operator.kiosks.confirmDelete": "Delete kiosk {name}? Its token stops working.",
+  "operator.kiosks.deleted": "Kiosk {name} is deleted; its token no longer works.",
+
   // ---- kiosk page ----
   "kiosk.pageTitle": "Balancer · kiosk",
   "kiosk.sub": "kiosk",

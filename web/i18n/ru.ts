@@ -213,6 +213,21 @@ export const ru: Catalogue = {
   "operator.limits.save": "Сохранить ограничения",
   "operator.limits.saved": "Ограничения сохранены и действуют для следующих зрителей, которые запросят доступ.",
   "operator.foot.viewer": "Страница зрителя",
+  // Пункты выдачи в пульте (web/operator-kiosks.ts).
+  "operator.kiosks.title": "Пункты выдачи",
+  "operator.kiosks.hint": "Токен пункта выдачи открывает только страницу пункта выдачи: проверку и погашение кодов товаров. Он показывается один раз, при выдаче.",
+  "operator.kiosks.id": "Идентификатор пункта (строчные латинские буквы, цифры, дефис, подчёркивание)",
+  "operator.kiosks.name": "Название, которое видят персонал и покупатели",
+  "operator.kiosks.issue": "Выдать токен пункта",
+  "operator.kiosks.issued": "Пункт «{name}» создан. Введите его токен на странице пункта сейчас: больше он не покажется.",
+  "operator.kiosks.renamed": "Пункт переименован в «{name}», токен прежний.",
+  "operator.kiosks.tokenOnce": "Токен пункта (показан только сейчас):",
+  "operator.kiosks.item": "{name} ({id}), выдан {date}",
+  "operator.kiosks.none": "Пунктов выдачи пока нет.",
+  "operator.kiosks.delete": "Удалить",
+  "operator.kiosks.confirmDelete": "Удалить пункт «{name}»? Его токен перестанет работать.",
+  "operator.kiosks.deleted": "Пункт «{name}» удалён, его токен больше не работает.",
+
   // ---- страница пункта выдачи ----
   "kiosk.pageTitle": "Balancer · пункт выдачи",
   "kiosk.sub": "пункт выдачи",
