@@ -10,8 +10,8 @@ export { AttemptLimiter } from "../../durable-objects/attempt-limiter/attempt-li
 export { LoginRegistry } from "../../durable-objects/login-registry/login-registry";
 export { PurchaseLedger } from "../../durable-objects/purchase-ledger/purchase-ledger";
 export { EventGate } from "../../durable-objects/event-gate/event-gate";
-export { EventGateShard } from "../../durable-objects/event-gate/gate-shard";
-export { AdmissionCoordinator } from "../../durable-objects/event-gate/coordinator";
+export { EventGateShard } from "../../durable-objects/event-gate-shard/event-gate-shard";
+export { AdmissionCoordinator } from "../../durable-objects/admission-coordinator/admission-coordinator";
 export { PullZone } from "../../durable-objects/pull-zone/pull-zone";
 export { PullZoneDirectory } from "../../durable-objects/pull-zone-directory/pull-zone-directory";
 export { GoodsCode } from "../../durable-objects/goods-code/goods-code";

@@ -1,7 +1,6 @@
 // Which admission objects serve an event: its one gate (`shards` 1, the default), or its shards and their
 // coordinator (`shards` > 1). Routes call these and never choose between the two themselves.
-import { admissionCoordinator, eventGate, gateShard, isSharded, sessionShard, ticketShard, type AdmissionDecision, type AdmitInput, type LimitsInput, type ReleaseResult } from "../../../durable-objects/event-gate/client";
-import { shardOf } from "../../../durable-objects/event-gate/shards";
+import { admissionCoordinator, eventGate, gateShard, isSharded, sessionShard, shardOf, ticketShard, type AdmissionDecision, type AdmitInput, type LimitsInput, type ReleaseResult } from "../../../durable-objects/event-gate/client";
 import { DomainError } from "../../shared/errors";
 
 interface EventRef {

@@ -1,11 +1,11 @@
 // The admission coordinator of an event with `shards` > 1: every second while the event has sessions or
 // tickets it reads each shard's counts, moves slots between shards (shrink before grow, under the pure
-// Coordinator's ledger in shards.ts) and publishes the arrival-time horizon and the overload switch.
+// Coordinator's ledger in event-gate/shards.ts) and publishes the arrival-time horizon and the overload switch.
 import { DurableObject } from "cloudflare:workers";
-import type { AdmissionSnapshot, Limits } from "./model";
-import { COORDINATOR_INTERVAL_MS, Coordinator, type ShardOrder } from "./shards";
-import type { ShardCounts, ShardSettings } from "./gate-shard";
-import { gateShard } from "./client";
+import type { AdmissionSnapshot, Limits } from "../event-gate/model";
+import { COORDINATOR_INTERVAL_MS, Coordinator, type ShardOrder } from "../event-gate/shards";
+import type { ShardCounts, ShardSettings } from "../event-gate-shard/event-gate-shard";
+import { gateShard } from "../event-gate/client";
 
 export interface CoordinatorConfig {
   eventId: string;
