@@ -61,7 +61,10 @@ async function open(token: string): Promise<boolean> {
     state.token = token;
     state.kioskName = body.kioskId === "operator" ? "" : body.kioskName;
   } catch (err) {
-    say("status", err instanceof ApiError && err.status === 401 ? () => t("kiosk.token.rejected") : errorText(err), "error");
+    const rejected = err instanceof ApiError && err.status === 401;
+    // A token the platform refuses (a deleted kiosk's) is not offered again on the next visit.
+    if (rejected) sessionStorage.removeItem(TOKEN_KEY);
+    say("status", rejected ? () => t("kiosk.token.rejected") : errorText(err), "error");
     return false;
   }
   $("token-section").hidden = true;

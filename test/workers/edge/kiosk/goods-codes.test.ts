@@ -79,6 +79,18 @@ describe("a goods purchase", () => {
     expect(((await (await api("/purchases", { bearer: token })).json()) as Purchase[]).map((p) => p.code)).toEqual([first.code, second.code]);
   });
 
+  it("makes one purchase with one code out of 10 simultaneous submissions with one key", async () => {
+    const { token } = await register(uniq("burst"));
+    const key = uniq("key");
+    const results = await Promise.all(Array.from({ length: 10 }, () => buy(token, cat.goods, key)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    const codes = new Set(await Promise.all(results.map(async (r) => ((await r.json()) as { purchase: Purchase }).purchase.code)));
+    expect(codes.size).toBe(1);
+    const listed = (await (await api("/purchases", { bearer: token })).json()) as Purchase[];
+    expect(listed.map((p) => p.code)).toEqual([...codes]);
+    expect((await check([...codes][0]!, env.ADMIN_TOKEN)).status).toBe(200);
+  });
+
   it("issues no code for a channel pass", async () => {
     const { token } = await register(uniq("passholder"));
     const { purchase } = (await (await buy(token, cat.pass, uniq("key"))).json()) as { purchase: Purchase };
