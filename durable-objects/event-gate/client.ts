@@ -22,7 +22,7 @@ export function isSharded(event: { shards?: number | undefined }): boolean {
   return (event.shards ?? 1) > 1;
 }
 
-const SHARD_REPORT_FIELDS = new Set(["activeSessionIds", "bytes", "source", "reporter", "periodMs", "intervalMs", "now"]);
+const SHARD_REPORT_FIELDS = new Set(["activeSessionIds", "bytes", "source", "now"]);
 
 /**
  * An edge's or stadium node's activity batch, sent to the gates its sessions belong to: sessions of a
@@ -47,8 +47,7 @@ export async function reportActivity(env: Env, eventId: string, input: ReportInp
     const bytes = i === groups.size - 1 ? bytesLeft : Math.floor((input.bytes * ids.length) / Math.max(1, total));
     bytesLeft -= bytes;
     if (shard === null) return eventGate(env, eventId).report({ ...input, activeSessionIds: ids, bytes });
-    const span = input.reporter !== undefined ? { reporter: input.reporter, periodMs: input.periodMs, intervalMs: input.intervalMs } : {};
-    return gateShard(env, eventId, shard).report({ eventId, shard, activeSessionIds: ids, bytes, source: input.source, ...span, ...(input.now !== undefined ? { now: input.now } : {}) });
+    return gateShard(env, eventId, shard).report({ eventId, shard, activeSessionIds: ids, bytes, source: input.source, ...(input.now !== undefined ? { now: input.now } : {}) });
   });
   const results = await Promise.all(calls);
   if (results.length === 1) return results[0]!;
