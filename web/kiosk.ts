@@ -43,6 +43,7 @@ $<HTMLFormElement>("token-form").addEventListener("submit", async (e) => {
 });
 
 $("forget-token").addEventListener("click", () => {
+  stopCamera();
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
   state.shown = null;
@@ -173,11 +174,94 @@ function renderResult(): void {
   );
 }
 
+// ---- camera ----------------------------------------------------------------------------------------
+// Where the browser can detect QR codes (BarcodeDetector: Chrome on Android, ChromeOS and macOS), the kiosk's own
+// camera reads the viewer's QR code; elsewhere a scanner that types, or the keyboard, does.
+
+interface DetectedBarcode { rawValue: string }
+interface BarcodeDetectorLike { detect(source: HTMLVideoElement): Promise<DetectedBarcode[]> }
+interface BarcodeDetectorClass {
+  new (options: { formats: string[] }): BarcodeDetectorLike;
+  getSupportedFormats(): Promise<string[]>;
+}
+
+const camera = { offered: false, stream: null as MediaStream | null, timer: 0 as ReturnType<typeof setTimeout> | number };
+const SCAN_EVERY_MS = 200;
+
+function detectorClass(): BarcodeDetectorClass | undefined {
+  return (window as unknown as { BarcodeDetector?: BarcodeDetectorClass }).BarcodeDetector;
+}
+
+async function offerCamera(): Promise<void> {
+  const Detector = detectorClass();
+  if (!Detector || !navigator.mediaDevices?.getUserMedia) return;
+  try {
+    if (!(await Detector.getSupportedFormats()).includes("qr_code")) return;
+  } catch {
+    return;
+  }
+  camera.offered = true;
+  $("scan").hidden = false;
+}
+
+async function startCamera(): Promise<void> {
+  const Detector = detectorClass();
+  if (!Detector || camera.stream) return;
+  const detector = new Detector({ formats: ["qr_code"] });
+  const video = $<HTMLVideoElement>("camera");
+  try {
+    camera.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch {
+    return say("code-status", () => t("kiosk.scan.unavailable"), "error");
+  }
+  video.srcObject = camera.stream;
+  video.hidden = false;
+  $("scan").hidden = true;
+  $("scan-stop").hidden = false;
+  say("code-status", () => t("kiosk.scan.looking"));
+  await video.play().catch(() => undefined);
+  const tick = async (): Promise<void> => {
+    if (!camera.stream) return;
+    let read: string | undefined;
+    try {
+      read = (await detector.detect(video)).map((b) => b.rawValue.trim()).find(Boolean);
+    } catch {
+      // A frame that is not ready yet: the next one is tried.
+    }
+    if (!camera.stream) return;
+    if (read) {
+      stopCamera();
+      codeInput.value = groupedCode(read.toUpperCase());
+      return void check();
+    }
+    camera.timer = setTimeout(() => void tick(), SCAN_EVERY_MS);
+  };
+  void tick();
+}
+
+function stopCamera(): void {
+  clearTimeout(camera.timer as number);
+  for (const track of camera.stream?.getTracks() ?? []) track.stop();
+  camera.stream = null;
+  const video = $<HTMLVideoElement>("camera");
+  video.srcObject = null;
+  video.hidden = true;
+  $("scan-stop").hidden = true;
+  $("scan").hidden = !camera.offered;
+}
+
+$("scan").addEventListener("click", () => void startCamera());
+$("scan-stop").addEventListener("click", () => {
+  stopCamera();
+  say("code-status", "");
+});
+
 // ---- start ---------------------------------------------------------------------------------------
 
 void (async () => {
   if (state.token) await open(state.token);
   else $("token").focus();
+  await offerCamera();
   // The browser tests wait for this before they act.
   document.body.dataset.ready = "true";
 })();
