@@ -5,7 +5,7 @@
 // without a length once it has arrived.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { startNode, type RunningStadiumNode } from "../support/stadium-node";
 import { adminPut, openChannel, startSeededPlatform, type Platform } from "../support/platform";
 
@@ -156,5 +156,41 @@ describe("egress of a segment the origin sends without a length", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error("the edge never sent its second report");
+  });
+});
+
+describe("a viewer who hangs up mid-segment", () => {
+  const SEGMENT_BYTES = 8 * 1024 * 1024;
+
+  /** GETs `url` on a connection of its own, reads about 100 KB of the answer and hangs up, as a player seeking away does. */
+  function readSomeAndHangUp(url: string): Promise<number> {
+    const u = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(u.port), u.hostname, () => socket.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+      let got = 0;
+      socket.on("data", (d: Buffer) => {
+        got += d.length;
+        if (got >= 100_000) {
+          socket.destroy();
+          resolve(got);
+        }
+      });
+      socket.on("error", reject);
+      socket.setTimeout(15_000, () => reject(new Error("no answer")));
+    });
+  }
+
+  it("goes on bringing a segment in when the viewer who asked for it first hangs up, for the next viewer, on the edge and on a node", async () => {
+    expect((await adminPut(p, `/admin/events/demo/channels/abort-first`, { title: "abort first", originUrl: `${p.originUrl}/synthetic/${SEGMENT_BYTES}/index.m3u8`, paid: false })).status).toBe(200);
+    for (const base of [p.edgeUrl, node.url]) {
+      const v = await openChannel(p, "abort-first");
+      const play = `${base}/play/${v.token}/`;
+      // The newest segment: nobody has asked for it, so the first viewer's request is the one that reads it upstream.
+      const segment = uris(await (await fetch(`${play}index.m3u8`)).text()).at(-1)!;
+      await readSomeAndHangUp(play + segment);
+      const next = await fetch(play + segment, { signal: AbortSignal.timeout(20_000) });
+      expect(next.status).toBe(200);
+      expect((await next.arrayBuffer()).byteLength, base).toBe(SEGMENT_BYTES);
+    }
   });
 });

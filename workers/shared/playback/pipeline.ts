@@ -6,6 +6,7 @@ import { isPlaylistKey } from "../origin-fetch";
 import { parsePlayUrl, isPlayPath, parseRange } from "./request";
 import { PLAYBACK_HEADERS, playbackPreflight, playbackResponse } from "./response";
 import { VerifiedTokenCache, type PlaybackClaims, type VerifyKey } from "./token";
+import { awaitShared } from "../cache/await-shared";
 import { storedRead, type CacheRead, type PullThroughCache, type UpstreamResult } from "../cache/pull-through-cache";
 import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
 
@@ -131,6 +132,9 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   const stored = cache.peek(route.cacheKey, now);
   const read = stored ? storedRead(stored) : await cache.read(route.cacheKey, now, () => route.load());
   if (!read.ok) throw new DomainError(read.failure);
+  // A body still arriving is read by the request that asked upstream, in that request's context: were it to
+  // end when its viewer leaves, the body would stop for every other viewer waiting on it. It lives until the body is in.
+  if (!read.hit) ctx.waitUntil(awaitShared(read.complete).catch(() => {}));
   // The quality cap holds for every media playlist and segment, not only for the ladder index.m3u8 offers.
   if (claims.b !== undefined && read.bandwidth !== undefined && read.bandwidth > claims.b) {
     throw new DomainError({ code: "forbidden", message: "This quality is above the one this session was granted." });
