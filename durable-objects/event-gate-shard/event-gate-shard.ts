@@ -3,7 +3,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { EgressMeter } from "../event-gate/meter";
 import { DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "../event-gate/model";
-import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardOrder, type ShardReport } from "../event-gate/shards";
+import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardMetaRecord, type ShardOrder, type ShardReport, type ShardSessionRecord, type ShardTicketRecord } from "../event-gate/shards";
 import { shardSessionId, shardTicket } from "../event-gate/shard-ids";
 import { randomId } from "../../workers/shared/ids";
 import type { ReportInput, ReportResult } from "../event-gate/event-gate";
@@ -36,6 +36,18 @@ export interface ShardAdmitInput extends ShardAddress {
 /** Without a coordinator round for this long, the shard asks for one before it queues an arrival. */
 const STALE_VIEW_MS = COORDINATOR_INTERVAL_MS + 500;
 
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, seq INTEGER NOT NULL, arrived_at INTEGER NOT NULL, retry_after_seconds INTEGER NOT NULL, reserved INTEGER NOT NULL)",
+];
+
+/** The object's own settings beside the model's meta record. */
+interface ObjectMeta {
+  leaseSeconds: number;
+  reportCalls: { edge: number; node: number };
+}
+
 export class EventGateShard extends DurableObject<Env> {
   private gate: ShardGate | null = null;
   private leaseSeconds = DEFAULT_LEASE_SECONDS;
@@ -43,6 +55,35 @@ export class EventGateShard extends DurableObject<Env> {
   private reportCalls = { edge: 0, node: 0 };
   /** The wake-up in flight, so a burst of arrivals on an idle event asks the coordinator once. */
   private waking: Promise<void> | null = null;
+
+  /** Sessions and tickets are kept in SQLite, written through after every call, and restored on start. */
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      for (const statement of SCHEMA) sql.exec(statement);
+      const read = (k: string) => sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v;
+      const object = read("object");
+      if (object) {
+        const saved = JSON.parse(object) as ObjectMeta;
+        this.leaseSeconds = saved.leaseSeconds;
+        this.reportCalls = saved.reportCalls;
+      }
+      const state = read("state");
+      if (!state) return;
+      const meta = JSON.parse(state) as ShardMetaRecord;
+      const sessions = sql.exec<{ id: string; lastSeen: number }>("SELECT id, last_seen AS lastSeen FROM sessions").toArray() satisfies ShardSessionRecord[];
+      const tickets = sql
+        .exec<{ ticket: string; seq: number; arrivedAt: number; retryAfterSeconds: number; reserved: number }>(
+          "SELECT ticket, seq, arrived_at AS arrivedAt, retry_after_seconds AS retryAfterSeconds, reserved FROM tickets",
+        )
+        .toArray()
+        .map((r): ShardTicketRecord => ({ ...r, reserved: r.reserved !== 0 }));
+      this.gate = new ShardGate(meta.shard, { trackChanges: true });
+      this.gate.restore({ meta, sessions, tickets }, Date.now());
+      this.commit();
+    });
+  }
 
   /**
    * A viewer's first access, or a queued viewer's poll. A ticket this shard does not know (dropped
@@ -52,11 +93,13 @@ export class EventGateShard extends DurableObject<Env> {
   async admit(input: ShardAdmitInput): Promise<AdmissionDecision> {
     const gate = this.gateOf(input);
     let decision = this.decide(gate, input, input.now ?? Date.now());
+    this.commit();
     const view = gate.published;
     const now = input.now ?? Date.now();
     if (decision.status === "queued" && view.reportedAt + STALE_VIEW_MS <= now) {
       await this.wake(input.eventId);
       const again = gate.poll({ ticket: decision.ticket, now: input.now ?? Date.now(), newSessionId: () => shardSessionId(randomId("ses"), input.shard) });
+      this.commit();
       if (again.status !== "invalid_ticket") decision = again;
     }
     return this.answer(decision);
@@ -69,12 +112,15 @@ export class EventGateShard extends DurableObject<Env> {
     this.reportCalls[input.source === "node" ? "node" : "edge"]++;
     if (input.bytes > 0) this.meter.add(input.source, input.bytes, now);
     const expiredSessionIds = gate.renew(input.activeSessionIds, now);
+    this.commit();
     return { expiredSessionIds, overload: gate.published.overload, leaseSeconds: this.leaseSeconds };
   }
 
   /** Ends a session at once: "released", or "unknown" (ended before, or never granted here). */
   async release(input: ShardAddress & { sessionId: string; now?: number }): Promise<ReleaseResult> {
-    return this.gateOf(input).release(input.sessionId, input.now ?? Date.now()) ? "released" : "unknown";
+    const released = this.gateOf(input).release(input.sessionId, input.now ?? Date.now());
+    this.commit();
+    return released ? "released" : "unknown";
   }
 
   /** The coordinator reads the shard's counts (this also ends overdue leases and drops abandoned tickets). */
@@ -82,7 +128,9 @@ export class EventGateShard extends DurableObject<Env> {
     const gate = this.gateOf(input);
     const now = input.now ?? Date.now();
     this.configure(gate, input, now);
-    return this.withFigures(gate.report(now), now);
+    const report = gate.report(now);
+    this.commit();
+    return this.withFigures(report, now);
   }
 
   /** The coordinator's order: the slots to hold and the view (horizon, overload, the others' queue). */
@@ -90,15 +138,44 @@ export class EventGateShard extends DurableObject<Env> {
     const gate = this.gateOf(input);
     const now = input.now ?? Date.now();
     this.configure(gate, input, now);
-    return this.withFigures(gate.apply(input.order, now), now);
+    const report = gate.apply(input.order, now);
+    this.commit();
+    return this.withFigures(report, now);
   }
 
   private gateOf(at: ShardAddress): ShardGate {
     if (!this.gate) {
-      this.gate = new ShardGate(at.shard);
+      this.gate = new ShardGate(at.shard, { trackChanges: true });
       this.gate.setLeaseMs(this.leaseMs(), Date.now());
     } else if (this.gate.shard !== at.shard) throw new Error(`shard object ${this.gate.shard} was called as shard ${at.shard}`);
     return this.gate;
+  }
+
+  /** Writes the sessions and tickets the last call changed, and the meta records, in one transaction. */
+  private commit(): void {
+    const gate = this.gate;
+    if (!gate) return;
+    const changes = gate.takeChanges();
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const id of changes.sessions) {
+        const r = gate.sessionRecord(id);
+        if (r) sql.exec("INSERT OR REPLACE INTO sessions (id, last_seen) VALUES (?, ?)", r.id, r.lastSeen);
+        else sql.exec("DELETE FROM sessions WHERE id = ?", id);
+      }
+      for (const ticket of changes.tickets) {
+        const r = gate.ticketRecord(ticket);
+        if (r) {
+          sql.exec(
+            "INSERT OR REPLACE INTO tickets (ticket, seq, arrived_at, retry_after_seconds, reserved) VALUES (?, ?, ?, ?, ?)",
+            r.ticket, r.seq, r.arrivedAt, r.retryAfterSeconds, r.reserved ? 1 : 0,
+          );
+        } else sql.exec("DELETE FROM tickets WHERE ticket = ?", ticket);
+      }
+      sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('state', ?)", JSON.stringify(gate.metaRecord()));
+      const object: ObjectMeta = { leaseSeconds: this.leaseSeconds, reportCalls: this.reportCalls };
+      sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('object', ?)", JSON.stringify(object));
+    });
   }
 
   private configure(gate: ShardGate, settings: ShardSettings, now: number): void {

@@ -92,12 +92,47 @@ export type ShardDecision =
 export interface ShardOptions {
   /** Called for every admission, of a fresh arrival (ticket null) or of a queued ticket, as it happens. */
   onAdmit?: (ticket: string | null, arrivedAt: number, now: number) => void;
+  /** Record which sessions and tickets changed, for `takeChanges()` (the Durable Object's write-through). */
+  trackChanges?: boolean;
 }
 
 interface Session {
   id: string;
   lastSeen: number;
+  /** The last renewal written to storage: renewals are written at most every quarter lease. */
+  persistedSeen: number;
   link: Link<Session> | null;
+}
+
+/** A shard's state as a store keeps it: one row per session and ticket, and one meta record (see `ShardGate.restore`). */
+export interface ShardSessionRecord {
+  id: string;
+  lastSeen: number;
+}
+export interface ShardTicketRecord {
+  ticket: string;
+  seq: number;
+  arrivedAt: number;
+  retryAfterSeconds: number;
+  reserved: boolean;
+}
+export interface ShardMetaRecord {
+  shard: number;
+  heldSlots: number;
+  epoch: number;
+  clock: number;
+  nextSeq: number;
+  freedTotal: number;
+  admittedTotal: number;
+  droppedTotal: number;
+  /** null: sessions end only when released. */
+  leaseMs: number | null;
+  /** The view, with a horizon of null standing for "none yet" (JSON has no -Infinity). */
+  view: Omit<ShardView, "horizon"> & { horizon: number | null };
+}
+export interface ShardChanges {
+  sessions: string[];
+  tickets: string[];
 }
 
 interface Ticket {
@@ -142,6 +177,8 @@ export class ShardGate {
   private view: ShardView = { horizon: -Infinity, others: [], reportedAt: 0, waitingTotal: 0, admitPerSecond: 0, othersAdmitPerSecond: 0, dropPerSecond: 0, overload: false };
   /** Prefix sums of `view.others`: waiting in the other shards in buckets up to and including each. */
   private othersCumulative: number[] = [];
+  private dirtySessions = new Set<string>();
+  private dirtyTickets = new Set<string>();
 
   constructor(
     readonly shard: number,
@@ -179,6 +216,7 @@ export class ShardGate {
     if (this.tickets.has(ticket)) throw new Error("newTicket returned a ticket already in use");
     const t: Ticket = { ticket, seq: this.nextSeq++, arrivedAt: now, lastPoll: now, retryAfterSeconds: 0, reserved: false, queueLink: null, dropLink: null };
     this.tickets.set(ticket, t);
+    this.markTicket(ticket);
     t.queueLink = this.waitingQueue.push(t);
     this.rank.add(t.seq);
     this.waitingByBucket.set(bucketOf(now), (this.waitingByBucket.get(bucketOf(now)) ?? 0) + 1);
@@ -221,6 +259,10 @@ export class ShardGate {
         continue;
       }
       s.lastSeen = t;
+      if (t - s.persistedSeen >= this.leaseMs / 4) {
+        s.persistedSeen = t;
+        this.markSession(id);
+      }
       if (s.link) this.byActivity.unlink(s.link);
       s.link = this.byActivity.push(s);
     }
@@ -269,7 +311,95 @@ export class ShardGate {
     return this.report(t);
   }
 
+  // ---- persistence ------------------------------------------------------------------------------
+
+  /** The sessions and tickets changed since the last call (with `trackChanges`); read each with `*Record`. */
+  takeChanges(): ShardChanges {
+    const changes = { sessions: [...this.dirtySessions], tickets: [...this.dirtyTickets] };
+    this.dirtySessions = new Set();
+    this.dirtyTickets = new Set();
+    return changes;
+  }
+
+  /** A session as stored, or null when it ended (delete its row). */
+  sessionRecord(id: string): ShardSessionRecord | null {
+    const s = this.sessions.get(id);
+    return s ? { id, lastSeen: s.persistedSeen } : null;
+  }
+
+  /** A ticket as stored, or null when it is gone (delete its row). */
+  ticketRecord(ticket: string): ShardTicketRecord | null {
+    const t = this.tickets.get(ticket);
+    return t ? { ticket, seq: t.seq, arrivedAt: t.arrivedAt, retryAfterSeconds: t.retryAfterSeconds, reserved: t.reserved } : null;
+  }
+
+  /** Everything else, small: written with every call that changed anything. */
+  metaRecord(): ShardMetaRecord {
+    const { horizon, ...view } = this.view;
+    return {
+      shard: this.shard,
+      heldSlots: this.heldSlots,
+      epoch: this.epoch,
+      clock: this.clock,
+      nextSeq: this.nextSeq,
+      freedTotal: this.freedTotal,
+      admittedTotal: this.admittedTotal,
+      droppedTotal: this.droppedTotal,
+      leaseMs: Number.isFinite(this.leaseMs) ? this.leaseMs : null,
+      view: { ...view, horizon: Number.isFinite(horizon) ? horizon : null },
+    };
+  }
+
+  /**
+   * Loads stored state into a fresh shard. As in the unsharded gate, a restored session counts as
+   * renewed a quarter lease after its stored renewal (capped at now), and every restored ticket gets a
+   * fresh drop-out deadline (polls are not stored); admitted tickets keep their slots.
+   */
+  restore(state: { meta: ShardMetaRecord; sessions: readonly ShardSessionRecord[]; tickets: readonly ShardTicketRecord[] }, now: number): void {
+    const m = state.meta;
+    if (m.shard !== this.shard) throw new Error(`stored state of shard ${m.shard} restored into shard ${this.shard}`);
+    this.heldSlots = m.heldSlots;
+    this.epoch = m.epoch;
+    this.clock = m.clock;
+    this.nextSeq = m.nextSeq;
+    this.freedTotal = m.freedTotal;
+    this.admittedTotal = m.admittedTotal;
+    this.droppedTotal = m.droppedTotal;
+    this.leaseMs = m.leaseMs ?? Infinity;
+    this.view = { ...m.view, horizon: m.view.horizon ?? -Infinity };
+    let sum = 0;
+    this.othersCumulative = this.view.others.map(([, n]) => (sum += n));
+    if (now > this.clock) this.clock = now;
+    const t = this.clock;
+    const slack = Number.isFinite(this.leaseMs) ? this.leaseMs / 4 : 0;
+    for (const r of [...state.sessions].sort((a, b) => a.lastSeen - b.lastSeen)) {
+      const s: Session = { id: r.id, lastSeen: Math.min(t, r.lastSeen + slack), persistedSeen: r.lastSeen, link: null };
+      s.link = this.byActivity.push(s);
+      this.sessions.set(r.id, s);
+    }
+    for (const r of [...state.tickets].sort((a, b) => a.seq - b.seq)) {
+      if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
+      const tk: Ticket = { ticket: r.ticket, seq: r.seq, arrivedAt: r.arrivedAt, lastPoll: t, retryAfterSeconds: r.retryAfterSeconds, reserved: r.reserved, queueLink: null, dropLink: null };
+      this.tickets.set(r.ticket, tk);
+      if (r.reserved) this.reservedCount++;
+      else {
+        tk.queueLink = this.waitingQueue.push(tk);
+        this.rank.add(tk.seq);
+        this.waitingByBucket.set(bucketOf(tk.arrivedAt), (this.waitingByBucket.get(bucketOf(tk.arrivedAt)) ?? 0) + 1);
+      }
+      tk.dropLink = this.laneOf(tk.retryAfterSeconds).push(tk);
+    }
+    this.tick(t);
+  }
+
   // ---- internals --------------------------------------------------------------------------------
+
+  private markSession(id: string): void {
+    if (this.options.trackChanges) this.dirtySessions.add(id);
+  }
+  private markTicket(ticket: string): void {
+    if (this.options.trackChanges) this.dirtyTickets.add(ticket);
+  }
 
   private canAdmit(now: number): boolean {
     return !this.view.overload && this.taken < this.heldSlots && now < this.view.horizon;
@@ -281,6 +411,7 @@ export class ShardGate {
     for (let t = this.waitingQueue.first(); t && this.taken < this.heldSlots && t.arrivedAt < this.view.horizon; t = this.waitingQueue.first()) {
       this.unwait(t);
       t.reserved = true;
+      this.markTicket(t.ticket);
       this.reservedCount++;
       this.admittedTotal++;
       this.options.onAdmit?.(t.ticket, t.arrivedAt, now);
@@ -297,6 +428,7 @@ export class ShardGate {
     const retryAfterSeconds = retryAfterFor(position);
     if (t.dropLink) this.laneOf(t.retryAfterSeconds).unlink(t.dropLink);
     t.lastPoll = now;
+    if (t.retryAfterSeconds !== retryAfterSeconds) this.markTicket(t.ticket);
     t.retryAfterSeconds = retryAfterSeconds;
     t.dropLink = this.laneOf(retryAfterSeconds).push(t);
     // The viewer hears of its admission at its next poll: on average half a retry interval later.
@@ -307,14 +439,16 @@ export class ShardGate {
   private startSession(newSessionId: () => string): string {
     const id = newSessionId();
     if (this.sessions.has(id)) throw new Error("newSessionId returned an id already in use");
-    const s: Session = { id, lastSeen: this.clock, link: null };
+    const s: Session = { id, lastSeen: this.clock, persistedSeen: this.clock, link: null };
     s.link = this.byActivity.push(s);
     this.sessions.set(id, s);
+    this.markSession(id);
     return id;
   }
 
   private endSession(s: Session): void {
     this.sessions.delete(s.id);
+    this.markSession(s.id);
     if (s.link) this.byActivity.unlink(s.link);
     s.link = null;
     this.freedTotal++;
@@ -399,6 +533,7 @@ export class ShardGate {
 
   private forget(t: Ticket): void {
     this.tickets.delete(t.ticket);
+    this.markTicket(t.ticket);
     if (t.dropLink) this.laneOf(t.retryAfterSeconds).unlink(t.dropLink);
     t.dropLink = null;
   }

@@ -189,6 +189,49 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "round" as const }) },
 );
 
+describe("ShardGate persistence", () => {
+  it("restores from its stored records: the same report, positions and sessions, leases and admitted tickets kept", () => {
+    let n = 0;
+    const ids = { newTicket: () => `tkt_${++n}`, newSessionId: () => `ses_${++n}` };
+    const store = { sessions: new Map<string, { id: string; lastSeen: number }>(), tickets: new Map<string, { ticket: string; seq: number; arrivedAt: number; retryAfterSeconds: number; reserved: boolean }>() };
+    const gate = new ShardGate(0, { trackChanges: true });
+    const write = () => {
+      const changes = gate.takeChanges();
+      for (const id of changes.sessions) {
+        const r = gate.sessionRecord(id);
+        if (r) store.sessions.set(id, r);
+        else store.sessions.delete(id);
+      }
+      for (const t of changes.tickets) {
+        const r = gate.ticketRecord(t);
+        if (r) store.tickets.set(t, r);
+        else store.tickets.delete(t);
+      }
+      return gate.metaRecord();
+    };
+    const coordinator = new Coordinator(1, 3);
+    gate.setLeaseMs(60_000, T0);
+    coordinateInProcess(coordinator, [gate], T0);
+    const granted = [1, 2, 3].map((i) => gate.arrive({ now: T0 + i, ...ids }));
+    expect(granted.every((d) => d.status === "granted")).toBe(true);
+    const queued = [4, 5, 6].map((i) => gate.arrive({ now: T0 + i, ...ids })) as Extract<ShardDecision, { status: "queued" }>[];
+    expect(queued.map((d) => d.status)).toEqual(["queued", "queued", "queued"]);
+    // One session leaves: the earliest ticket is admitted and holds the slot until its viewer polls.
+    gate.release((granted[0] as { sessionId: string }).sessionId, T0 + 10);
+    const meta = JSON.parse(JSON.stringify(write())) as ReturnType<typeof gate.metaRecord>;
+
+    const restored = new ShardGate(0, { trackChanges: true });
+    restored.restore({ meta, sessions: [...store.sessions.values()], tickets: [...store.tickets.values()] }, T0 + 20);
+    expect(restored.report(T0 + 20)).toEqual(gate.report(T0 + 20));
+    expect(restored.poll({ ticket: queued[2]!.ticket, now: T0 + 20, newSessionId: ids.newSessionId })).toMatchObject({ status: "queued", position: 2 });
+    expect(restored.poll({ ticket: queued[0]!.ticket, now: T0 + 20, newSessionId: ids.newSessionId }).status).toBe("granted");
+    expect(restored.renew([(granted[1] as { sessionId: string }).sessionId, "ses_unknown"], T0 + 20)).toEqual(["ses_unknown"]);
+    expect(restored.taken).toBe(3);
+    // Leases still run: without renewals, the restored sessions end a lease after their stored renewal.
+    expect(restored.renew([(granted[2] as { sessionId: string }).sessionId], T0 + 200_000)).toEqual([(granted[2] as { sessionId: string }).sessionId]);
+  });
+});
+
 describe("sharded admission under random interleavings", () => {
   it("never grants past maxSessions, and admits nobody more than one bucket after a viewer still waiting", () => {
     fc.assert(

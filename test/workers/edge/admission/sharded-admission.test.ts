@@ -3,7 +3,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, edgeFetch, uniq, warmUp, type ApiError } from "../accounts/support";
-import { gateShard, ticketShard } from "../../../../durable-objects/event-gate/client";
+import { evictDurableObject } from "cloudflare:test";
+import { gateShard, reportActivity, ticketShard } from "../../../../durable-objects/event-gate/client";
 
 interface AccessAnswer {
   status: "granted" | "queued";
@@ -128,6 +129,28 @@ describe("the event's shards field", () => {
     expect((await release(sharded)).status).toBe(204);
     expect((await stats(eventId)).activeSessions).toBe(0);
     expect((await admin("PUT", `/events/${eventId}`, { title: "Sharded", shards: 1, limits: { maxSessions: 10 } })).status).toBe(200);
+  });
+});
+
+describe("a shard's storage", () => {
+  it("keeps sessions, tickets and slots across an eviction of every shard and the coordinator", async () => {
+    const eventId = await makeEvent({ shards: 2, limits: { maxSessions: 2, leaseSeconds: 3600 } });
+    const granted = [await access(eventId, "10.8.0.1"), await access(eventId, "10.8.0.2")];
+    expect(granted.map((g) => g.status)).toEqual(["granted", "granted"]);
+    const queued = await access(eventId, "10.8.0.3");
+    expect(queued.status).toBe("queued");
+    const stubs = [gateShard(env, eventId, 0), gateShard(env, eventId, 1), env.ADMISSION_COORDINATOR.get(env.ADMISSION_COORDINATOR.idFromName(eventId))];
+    for (const stub of stubs) await evictDurableObject(stub);
+
+    expect(await stats(eventId)).toMatchObject({ activeSessions: 2, queued: 1 });
+    // An edge's report renews both sessions: neither is reported ended.
+    expect((await reportActivity(env, eventId, { activeSessionIds: granted.map((g) => g.sessionId!), bytes: 0, source: "edge" })).expiredSessionIds).toEqual([]);
+    const w = waitingOf(queued, "10.8.0.3");
+    expect(await poll(eventId, w)).toMatchObject({ status: "queued", ticket: w.ticket, position: 1 });
+    expect((await release(granted[0]!)).status).toBe(204);
+    await coordinate(eventId);
+    expect(await poll(eventId, w)).toMatchObject({ status: "granted" });
+    expect(await stats(eventId)).toMatchObject({ activeSessions: 2, queued: 0 });
   });
 });
 
