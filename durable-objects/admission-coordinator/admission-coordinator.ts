@@ -147,7 +147,7 @@ export class AdmissionCoordinator extends DurableObject<Env> {
   private async runRound(): Promise<ShardCounts[]> {
     const config = this.requireConfig();
     const model = this.modelOf();
-    const settings: ShardSettings = { leaseSeconds: config.limits.leaseSeconds };
+    const settings: ShardSettings = { leaseSeconds: config.limits.leaseSeconds, claimSeconds: config.limits.claimSeconds };
     const shards = Array.from({ length: config.shards }, (_, shard) => ({ shard, stub: gateShard(this.env, config.eventId, shard) }));
     const at = (shard: number) => ({ eventId: config.eventId, shard, ...settings });
     const now = Date.now();

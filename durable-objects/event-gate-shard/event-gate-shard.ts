@@ -2,7 +2,7 @@
 // (event-gate/shards.ts), which grants only from the slots the event's AdmissionCoordinator gave it.
 import { DurableObject } from "cloudflare:workers";
 import { EgressMeter } from "../event-gate/meter";
-import { DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "../event-gate/model";
+import { DEFAULT_CLAIM_SECONDS, DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "../event-gate/model";
 import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardMetaRecord, type ShardOrder, type ShardReport, type ShardSessionRecord, type ShardTicketRecord } from "../event-gate/shards";
 import { shardSessionId, shardTicket } from "../event-gate/shard-ids";
 import { randomId } from "../../workers/shared/ids";
@@ -18,6 +18,8 @@ export interface ShardAddress {
 /** What the coordinator sends with every call: the settings every shard runs with. */
 export interface ShardSettings {
   leaseSeconds: number;
+  /** A grant not reported playing within this many seconds ends. */
+  claimSeconds: number;
 }
 
 /** A shard's report plus what the coordinator sums for the operator: egress and report calls. */
@@ -38,19 +40,21 @@ const STALE_VIEW_MS = COORDINATOR_INTERVAL_MS + 500;
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, granted_at INTEGER NOT NULL, claimed INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, seq INTEGER NOT NULL, arrived_at INTEGER NOT NULL, retry_after_seconds INTEGER NOT NULL, reserved INTEGER NOT NULL)",
 ];
 
 /** The object's own settings beside the model's meta record. */
 interface ObjectMeta {
   leaseSeconds: number;
+  claimSeconds: number;
   reportCalls: { edge: number; node: number };
 }
 
 export class EventGateShard extends DurableObject<Env> {
   private gate: ShardGate | null = null;
   private leaseSeconds = DEFAULT_LEASE_SECONDS;
+  private claimSeconds = DEFAULT_CLAIM_SECONDS;
   private readonly meter = new EgressMeter(EGRESS_WINDOW_SECONDS);
   private reportCalls = { edge: 0, node: 0 };
   /** The wake-up in flight, so a burst of arrivals on an idle event asks the coordinator once. */
@@ -67,12 +71,16 @@ export class EventGateShard extends DurableObject<Env> {
       if (object) {
         const saved = JSON.parse(object) as ObjectMeta;
         this.leaseSeconds = saved.leaseSeconds;
+        this.claimSeconds = saved.claimSeconds ?? DEFAULT_CLAIM_SECONDS;
         this.reportCalls = saved.reportCalls;
       }
       const state = read("state");
       if (!state) return;
       const meta = JSON.parse(state) as ShardMetaRecord;
-      const sessions = sql.exec<{ id: string; lastSeen: number }>("SELECT id, last_seen AS lastSeen FROM sessions").toArray() satisfies ShardSessionRecord[];
+      const sessions = sql
+        .exec<{ id: string; lastSeen: number; grantedAt: number; claimed: number }>("SELECT id, last_seen AS lastSeen, granted_at AS grantedAt, claimed FROM sessions")
+        .toArray()
+        .map((r): ShardSessionRecord => ({ ...r, claimed: r.claimed !== 0 }));
       const tickets = sql
         .exec<{ ticket: string; seq: number; arrivedAt: number; retryAfterSeconds: number; reserved: number }>(
           "SELECT ticket, seq, arrived_at AS arrivedAt, retry_after_seconds AS retryAfterSeconds, reserved FROM tickets",
@@ -147,6 +155,7 @@ export class EventGateShard extends DurableObject<Env> {
     if (!this.gate) {
       this.gate = new ShardGate(at.shard, { trackChanges: true });
       this.gate.setLeaseMs(this.leaseMs(), Date.now());
+      this.gate.setClaimMs(this.claimSeconds * 1000, Date.now());
     } else if (this.gate.shard !== at.shard) throw new Error(`shard object ${this.gate.shard} was called as shard ${at.shard}`);
     return this.gate;
   }
@@ -160,7 +169,7 @@ export class EventGateShard extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       for (const id of changes.sessions) {
         const r = gate.sessionRecord(id);
-        if (r) sql.exec("INSERT OR REPLACE INTO sessions (id, last_seen) VALUES (?, ?)", r.id, r.lastSeen);
+        if (r) sql.exec("INSERT OR REPLACE INTO sessions (id, last_seen, granted_at, claimed) VALUES (?, ?, ?, ?)", r.id, r.lastSeen, r.grantedAt, r.claimed ? 1 : 0);
         else sql.exec("DELETE FROM sessions WHERE id = ?", id);
       }
       for (const ticket of changes.tickets) {
@@ -173,15 +182,20 @@ export class EventGateShard extends DurableObject<Env> {
         } else sql.exec("DELETE FROM tickets WHERE ticket = ?", ticket);
       }
       sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('state', ?)", JSON.stringify(gate.metaRecord()));
-      const object: ObjectMeta = { leaseSeconds: this.leaseSeconds, reportCalls: this.reportCalls };
+      const object: ObjectMeta = { leaseSeconds: this.leaseSeconds, claimSeconds: this.claimSeconds, reportCalls: this.reportCalls };
       sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('object', ?)", JSON.stringify(object));
     });
   }
 
   private configure(gate: ShardGate, settings: ShardSettings, now: number): void {
-    if (settings.leaseSeconds === this.leaseSeconds) return;
-    this.leaseSeconds = settings.leaseSeconds;
-    gate.setLeaseMs(this.leaseMs(), now);
+    if (settings.leaseSeconds !== this.leaseSeconds) {
+      this.leaseSeconds = settings.leaseSeconds;
+      gate.setLeaseMs(this.leaseMs(), now);
+    }
+    if (settings.claimSeconds !== this.claimSeconds) {
+      this.claimSeconds = settings.claimSeconds;
+      gate.setClaimMs(this.claimSeconds * 1000, now);
+    }
   }
 
   /** A session ends this long after its last renewal: the lease plus the allowance for a report in flight, as in the unsharded gate. */

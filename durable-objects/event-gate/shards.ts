@@ -101,13 +101,19 @@ interface Session {
   lastSeen: number;
   /** The last renewal written to storage: renewals are written at most every quarter lease. */
   persistedSeen: number;
+  grantedAt: number;
+  /** Renewed at least once (reported playing); until then it ends `claimMs` after its grant. */
+  claimed: boolean;
   link: Link<Session> | null;
+  claimLink: Link<Session> | null;
 }
 
 /** A shard's state as a store keeps it: one row per session and ticket, and one meta record (see `ShardGate.restore`). */
 export interface ShardSessionRecord {
   id: string;
   lastSeen: number;
+  grantedAt: number;
+  claimed: boolean;
 }
 export interface ShardTicketRecord {
   ticket: string;
@@ -127,6 +133,8 @@ export interface ShardMetaRecord {
   droppedTotal: number;
   /** null: sessions end only when released. */
   leaseMs: number | null;
+  /** null: a grant never used holds its slot for a whole lease. */
+  claimMs: number | null;
   /** The view, with a horizon of null standing for "none yet" (JSON has no -Infinity). */
   view: Omit<ShardView, "horizon"> & { horizon: number | null };
 }
@@ -164,6 +172,10 @@ export class ShardGate {
   private readonly byActivity = new OrderedList<Session>();
   /** A session not renewed for this long ends (Infinity: sessions end only when released). */
   private leaseMs = Infinity;
+  /** Sessions not yet renewed, in grant order: the claim deadline looks at the front only. */
+  private readonly unclaimed = new OrderedList<Session>();
+  /** A grant not renewed within this long ends, so an unused playback URL frees its slot quickly. */
+  private claimMs = Infinity;
   private readonly tickets = new Map<string, Ticket>();
   private readonly waitingQueue = new OrderedList<Ticket>();
   private readonly rank = new RankIndex(() => this.waitingSeqs());
@@ -248,6 +260,13 @@ export class ShardGate {
     this.tick(now);
   }
 
+  /** How long a grant may go unused (no renewal) before it ends. */
+  setClaimMs(ms: number, now: number): void {
+    if (!(ms > 0)) throw new RangeError("a claim period must be longer than 0 ms");
+    this.claimMs = ms;
+    this.tick(now);
+  }
+
   /** Renews the leases of sessions seen playing; returns those that are not active here (ended or unknown). */
   renew(sessionIds: readonly string[], now: number): string[] {
     const t = this.tick(now);
@@ -259,7 +278,13 @@ export class ShardGate {
         continue;
       }
       s.lastSeen = t;
-      if (t - s.persistedSeen >= this.leaseMs / 4) {
+      if (!s.claimed) {
+        s.claimed = true;
+        if (s.claimLink) this.unclaimed.unlink(s.claimLink);
+        s.claimLink = null;
+        s.persistedSeen = t;
+        this.markSession(id);
+      } else if (t - s.persistedSeen >= this.leaseMs / 4) {
         s.persistedSeen = t;
         this.markSession(id);
       }
@@ -324,7 +349,7 @@ export class ShardGate {
   /** A session as stored, or null when it ended (delete its row). */
   sessionRecord(id: string): ShardSessionRecord | null {
     const s = this.sessions.get(id);
-    return s ? { id, lastSeen: s.persistedSeen } : null;
+    return s ? { id, lastSeen: s.persistedSeen, grantedAt: s.grantedAt, claimed: s.claimed } : null;
   }
 
   /** A ticket as stored, or null when it is gone (delete its row). */
@@ -346,6 +371,7 @@ export class ShardGate {
       admittedTotal: this.admittedTotal,
       droppedTotal: this.droppedTotal,
       leaseMs: Number.isFinite(this.leaseMs) ? this.leaseMs : null,
+      claimMs: Number.isFinite(this.claimMs) ? this.claimMs : null,
       view: { ...view, horizon: Number.isFinite(horizon) ? horizon : null },
     };
   }
@@ -366,6 +392,7 @@ export class ShardGate {
     this.admittedTotal = m.admittedTotal;
     this.droppedTotal = m.droppedTotal;
     this.leaseMs = m.leaseMs ?? Infinity;
+    this.claimMs = m.claimMs ?? Infinity;
     this.view = { ...m.view, horizon: m.view.horizon ?? -Infinity };
     let sum = 0;
     this.othersCumulative = this.view.others.map(([, n]) => (sum += n));
@@ -373,10 +400,11 @@ export class ShardGate {
     const t = this.clock;
     const slack = Number.isFinite(this.leaseMs) ? this.leaseMs / 4 : 0;
     for (const r of [...state.sessions].sort((a, b) => a.lastSeen - b.lastSeen)) {
-      const s: Session = { id: r.id, lastSeen: Math.min(t, r.lastSeen + slack), persistedSeen: r.lastSeen, link: null };
+      const s: Session = { id: r.id, lastSeen: Math.min(t, r.lastSeen + slack), persistedSeen: r.lastSeen, grantedAt: r.grantedAt, claimed: r.claimed, link: null, claimLink: null };
       s.link = this.byActivity.push(s);
       this.sessions.set(r.id, s);
     }
+    for (const s of [...this.sessions.values()].sort((a, b) => a.grantedAt - b.grantedAt)) if (!s.claimed) s.claimLink = this.unclaimed.push(s);
     for (const r of [...state.tickets].sort((a, b) => a.seq - b.seq)) {
       if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
       const tk: Ticket = { ticket: r.ticket, seq: r.seq, arrivedAt: r.arrivedAt, lastPoll: t, retryAfterSeconds: r.retryAfterSeconds, reserved: r.reserved, queueLink: null, dropLink: null };
@@ -439,8 +467,9 @@ export class ShardGate {
   private startSession(newSessionId: () => string): string {
     const id = newSessionId();
     if (this.sessions.has(id)) throw new Error("newSessionId returned an id already in use");
-    const s: Session = { id, lastSeen: this.clock, persistedSeen: this.clock, link: null };
+    const s: Session = { id, lastSeen: this.clock, persistedSeen: this.clock, grantedAt: this.clock, claimed: false, link: null, claimLink: null };
     s.link = this.byActivity.push(s);
+    s.claimLink = this.unclaimed.push(s);
     this.sessions.set(id, s);
     this.markSession(id);
     return id;
@@ -451,6 +480,8 @@ export class ShardGate {
     this.markSession(s.id);
     if (s.link) this.byActivity.unlink(s.link);
     s.link = null;
+    if (s.claimLink) this.unclaimed.unlink(s.claimLink);
+    s.claimLink = null;
     this.freedTotal++;
   }
 
@@ -500,6 +531,10 @@ export class ShardGate {
     const t = this.clock;
     let freed = false;
     for (let s = this.byActivity.first(); s && s.lastSeen + this.leaseMs <= t; s = this.byActivity.first()) {
+      this.endSession(s);
+      freed = true;
+    }
+    for (let s = this.unclaimed.first(); s && s.grantedAt + this.claimMs <= t; s = this.unclaimed.first()) {
       this.endSession(s);
       freed = true;
     }

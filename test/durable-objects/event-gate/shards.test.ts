@@ -10,6 +10,8 @@ import {
   ShardGate,
   shardOf,
   type ShardDecision,
+  type ShardSessionRecord,
+  type ShardTicketRecord,
 } from "../../../durable-objects/event-gate/shards";
 
 const T0 = 1_700_000_000_000;
@@ -189,11 +191,31 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "round" as const }) },
 );
 
+describe("ShardGate leases and claims", () => {
+  it("ends a grant not renewed within the claim period and frees its slot, and keeps one renewed in time until its lease runs out", () => {
+    let n = 0;
+    const ids = { newTicket: () => `tkt_${++n}`, newSessionId: () => `ses_${++n}` };
+    const gate = new ShardGate(0);
+    gate.setLeaseMs(60_000, T0);
+    gate.setClaimMs(30_000, T0);
+    coordinateInProcess(new Coordinator(1, 2), [gate], T0);
+    const used = gate.arrive({ now: T0, ...ids }) as { sessionId: string };
+    const unused = gate.arrive({ now: T0, ...ids }) as { sessionId: string };
+    expect(gate.renew([used.sessionId], T0 + 10_000)).toEqual([]);
+    expect(gate.taken).toBe(2);
+    expect(gate.renew([used.sessionId, unused.sessionId], T0 + 30_000)).toEqual([unused.sessionId]);
+    expect(gate.taken).toBe(1);
+    expect(gate.renew([used.sessionId], T0 + 80_000)).toEqual([]);
+    expect(gate.renew([used.sessionId], T0 + 140_000)).toEqual([used.sessionId]);
+    expect(gate.taken).toBe(0);
+  });
+});
+
 describe("ShardGate persistence", () => {
   it("restores from its stored records: the same report, positions and sessions, leases and admitted tickets kept", () => {
     let n = 0;
     const ids = { newTicket: () => `tkt_${++n}`, newSessionId: () => `ses_${++n}` };
-    const store = { sessions: new Map<string, { id: string; lastSeen: number }>(), tickets: new Map<string, { ticket: string; seq: number; arrivedAt: number; retryAfterSeconds: number; reserved: boolean }>() };
+    const store = { sessions: new Map<string, ShardSessionRecord>(), tickets: new Map<string, ShardTicketRecord>() };
     const gate = new ShardGate(0, { trackChanges: true });
     const write = () => {
       const changes = gate.takeChanges();
