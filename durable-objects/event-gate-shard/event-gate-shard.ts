@@ -1,7 +1,7 @@
 // One admission shard of an event with `shards` > 1: a thin shell around the pure ShardGate
 // (event-gate/shards.ts), which grants only from the slots the event's AdmissionCoordinator gave it.
 import { DurableObject } from "cloudflare:workers";
-import { EgressMeter } from "../event-gate/meter";
+import { EgressMeter, reportSpanOf } from "../event-gate/meter";
 import { DEFAULT_CLAIM_SECONDS, DEFAULT_LEASE_SECONDS, EGRESS_WINDOW_SECONDS, reportAllowanceMs, type AdmissionDecision, type ReleaseResult } from "../event-gate/model";
 import { COORDINATOR_INTERVAL_MS, ShardGate, type ShardDecision, type ShardMetaRecord, type ShardOrder, type ShardReport, type ShardSessionRecord, type ShardTicketRecord } from "../event-gate/shards";
 import { shardSessionId, shardTicket } from "../event-gate/shard-ids";
@@ -118,7 +118,9 @@ export class EventGateShard extends DurableObject<Env> {
     const gate = this.gateOf(input);
     const now = input.now ?? Date.now();
     this.reportCalls[input.source === "node" ? "node" : "edge"]++;
-    if (input.bytes > 0) this.meter.add(input.source, input.bytes, now);
+    // A reporter that names itself: its share of bytes stands as its rate here until its next report is due (meter.ts).
+    const span = reportSpanOf(input);
+    if (input.bytes > 0 || (span && input.bytes === 0)) this.meter.add(input.source, input.bytes, now, span ?? undefined);
     const expiredSessionIds = gate.renew(input.activeSessionIds, now);
     this.commit();
     return { expiredSessionIds, overload: gate.published.overload, leaseSeconds: this.leaseSeconds };

@@ -22,7 +22,7 @@ export function isSharded(event: { shards?: number | undefined }): boolean {
   return (event.shards ?? 1) > 1;
 }
 
-const SHARD_REPORT_FIELDS = new Set(["activeSessionIds", "bytes", "source", "now"]);
+const SHARD_REPORT_FIELDS = new Set(["activeSessionIds", "bytes", "source", "reporter", "periodMs", "intervalMs", "now"]);
 
 /**
  * An edge's or stadium node's activity batch, sent to the gates its sessions belong to: sessions of a
@@ -47,7 +47,8 @@ export async function reportActivity(env: Env, eventId: string, input: ReportInp
     const bytes = i === groups.size - 1 ? bytesLeft : Math.floor((input.bytes * ids.length) / Math.max(1, total));
     bytesLeft -= bytes;
     if (shard === null) return eventGate(env, eventId).report({ ...input, activeSessionIds: ids, bytes });
-    return gateShard(env, eventId, shard).report({ eventId, shard, activeSessionIds: ids, bytes, source: input.source, ...(input.now !== undefined ? { now: input.now } : {}) });
+    const span = input.reporter !== undefined ? { reporter: input.reporter, periodMs: input.periodMs, intervalMs: input.intervalMs } : {};
+    return gateShard(env, eventId, shard).report({ eventId, shard, activeSessionIds: ids, bytes, source: input.source, ...span, ...(input.now !== undefined ? { now: input.now } : {}) });
   });
   const results = await Promise.all(calls);
   if (results.length === 1) return results[0]!;
@@ -60,6 +61,7 @@ export async function reportActivity(env: Env, eventId: string, input: ReportInp
 
 // The types callers name, so that no caller imports the object's own modules.
 export type { AdmitInput, ReportInput, ReportResult } from "./event-gate";
+export type { Tier, TierCounts } from "./served";
 export type { AdmissionDecision, AdmissionSnapshot, EgressSource, Limits, LimitsInput, ReleaseResult } from "./model";
 export type { CoordinatorSnapshot } from "../admission-coordinator/admission-coordinator";
 export { shardOf } from "./shards";

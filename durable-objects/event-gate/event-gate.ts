@@ -3,6 +3,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { AdmissionModel, type AdmissionDecision, type AdmissionSnapshot, type EgressSource, type Limits, type LimitsInput, type ReleaseResult, type SessionRecord } from "./model";
 import { loadState, writeChanges } from "./storage";
+import { rateHoldMs, reportSpanOf } from "./meter";
+import { ServedTiers, hitRatio, type TierCounts } from "./served";
 import { randomId } from "../../workers/shared/ids";
 
 export interface AdmitInput {
@@ -25,7 +27,25 @@ export interface ReportInput {
   activeSessionIds: string[];
   bytes: number;
   source: EgressSource;
+  /**
+   * The edge isolate's or node's id, the milliseconds its bytes and requests were served over, and when its next
+   * report is due at the latest: its bytes then stand as its rate until then (see EgressMeter). Without them the
+   * bytes count in a 30 s window.
+   */
+  reporter?: string;
+  periodMs?: number;
+  intervalMs?: number;
+  /** Viewer requests answered since the previous report, by the tier that answered them (durable-objects/event-gate/served.ts). */
+  served?: Partial<TierCounts>;
   now?: number;
+}
+
+/** What edges and nodes reported they served: requests by tier (their last periods, and totals) and bytes in total. */
+export interface ServedSnapshot {
+  cacheHitRatio: number | null;
+  requestsByTier: TierCounts;
+  requestsByTierTotal: TierCounts;
+  egressBytesTotal: number;
 }
 
 /** What an edge keeps as its short-lived local copy until its next report. */
@@ -49,6 +69,9 @@ export class EventGate extends DurableObject<Env> {
   private armedAt: number | null = null;
   /** Report calls received (what steady viewers cost the gate; operator stats), kept across restarts. */
   private reportCalls = { edge: 0, node: 0 };
+  /** Requests by tier and bytes, in memory only: after a restart the next reports refill the recent figures. */
+  private readonly served = new ServedTiers();
+  private egressBytesTotal = 0;
   /** Where each session was last reported playing (edge or stadium node), in memory only: the operator's list says "unknown" after a restart until the next report. */
   private readonly playsOn = new Map<string, EgressSource>();
 
@@ -98,7 +121,10 @@ export class EventGate extends DurableObject<Env> {
     this.reportCalls[input.source === "node" ? "node" : "edge"]++;
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('report_calls', ?)", JSON.stringify(this.reportCalls));
     const now = input.now ?? Date.now();
-    this.model.reportEgress({ source: input.source, bytes: input.bytes, now });
+    const span = reportSpanOf(input);
+    this.model.reportEgress({ source: input.source, bytes: input.bytes, now, ...(span ? { span } : {}) });
+    if (Number.isFinite(input.bytes) && input.bytes > 0) this.egressBytesTotal += input.bytes;
+    if (input.served) this.served.add(span ? `${input.source}:${span.reporter}` : null, input.served, now, rateHoldMs(span?.intervalMs ?? 0));
     const { ended } = this.model.activity({ sessionIds: input.activeSessionIds, now });
     for (const id of input.activeSessionIds) this.playsOn.set(id, input.source);
     for (const id of ended) this.playsOn.delete(id);
@@ -139,10 +165,12 @@ export class EventGate extends DurableObject<Env> {
   }
 
   /** The model's figures, plus the report calls this object has received. */
-  async snapshot(now = Date.now()): Promise<AdmissionSnapshot & { reportCalls: { edge: number; node: number } }> {
+  async snapshot(now = Date.now()): Promise<AdmissionSnapshot & { reportCalls: { edge: number; node: number }; served: ServedSnapshot }> {
     const result = this.model.snapshot(now);
     await this.commit();
-    return { ...result, reportCalls: { ...this.reportCalls } };
+    const recent = this.served.recent(now);
+    const served = { cacheHitRatio: hitRatio(recent), requestsByTier: recent, requestsByTierTotal: this.served.total(), egressBytesTotal: this.egressBytesTotal };
+    return { ...result, reportCalls: { ...this.reportCalls }, served };
   }
 
   /** Ends overdue leases and drops abandoned tickets; running it twice changes nothing more. */

@@ -1,20 +1,63 @@
-// The event's egress: bytes reported by edges and stadium nodes over a sliding window, plus the
-// estimated cost of sessions granted too recently for their bytes to show in that window yet.
+// The event's egress: each reporter's rate over its last report period (edges and stadium nodes that name
+// themselves), bytes of anonymous reports over a sliding window, plus the estimated cost of sessions granted
+// too recently for their bytes to show yet.
 
 export type EgressSource = "edge" | "node";
 
-/** Bytes per one-second bucket over the last `windowSeconds`, kept per source. */
+/** Who sent a report and what span it covers: its bytes become a rate that stands until its next report is due. */
+export interface ReportSpan {
+  /** The edge isolate's or stadium node's id: its next report replaces this one's rate. */
+  reporter: string;
+  /** Milliseconds the report's bytes were served over (since the reporter's previous report). */
+  periodMs: number;
+  /** Milliseconds until the reporter's next report is due at the latest while it serves. */
+  intervalMs: number;
+}
+
+/** A report's span when it names its reporter with a sane period and interval, else null (its bytes then go to the window). */
+export function reportSpanOf(input: { reporter?: string; periodMs?: number; intervalMs?: number }): ReportSpan | null {
+  const { reporter, periodMs, intervalMs } = input;
+  if (typeof reporter !== "string" || reporter.length === 0 || reporter.length > 128) return null;
+  if (!(typeof periodMs === "number" && periodMs >= 0 && periodMs <= 3_600_000)) return null;
+  if (!(typeof intervalMs === "number" && intervalMs > 0 && intervalMs <= 3_600_000)) return null;
+  return { reporter, periodMs, intervalMs };
+}
+
+/** A report's bytes are spread over at least this long: the first report of an isolate covers one request. */
+const MIN_PERIOD_MS = 1_000;
+const MAX_REPORTERS = 10_000;
+
+/** A reporter's rate stands for its interval plus this allowance (as a lease does: reportAllowanceMs). */
+export function rateHoldMs(intervalMs: number): number {
+  return intervalMs + Math.max(5_000, intervalMs / 2);
+}
+
+/**
+ * Bits per second per source: the sum of each named reporter's rate over its last report period, while its next
+ * report is not overdue, plus one-second buckets over the last `windowSeconds` for reports that name no reporter.
+ * A fixed window alone reads 0 between reports whenever reports come further apart than the window (edges report
+ * once per lease, 60 s by default, against a 30 s window): the rate of the last period does not.
+ */
 export class EgressMeter {
   private readonly bytes: Record<EgressSource, Float64Array>;
   private readonly secs: Record<EgressSource, Float64Array>;
+  private readonly rates = new Map<string, { source: EgressSource; bps: number; until: number }>();
 
   constructor(readonly windowSeconds: number) {
     this.bytes = { edge: new Float64Array(windowSeconds), node: new Float64Array(windowSeconds) };
     this.secs = { edge: new Float64Array(windowSeconds).fill(-1), node: new Float64Array(windowSeconds).fill(-1) };
   }
 
-  /** Counts `bytes` (served since the reporter's previous report) in the second of `now`. */
-  add(source: EgressSource, bytes: number, now: number): void {
+  /** Counts `bytes` (served since the reporter's previous report): as the reporter's rate over `span`, else in the second of `now`. */
+  add(source: EgressSource, bytes: number, now: number, span?: ReportSpan): void {
+    if (span) {
+      const key = `${source}:${span.reporter}`;
+      if (this.rates.size >= MAX_REPORTERS && !this.rates.has(key)) this.prune(now);
+      if (this.rates.size >= MAX_REPORTERS && !this.rates.has(key)) return;
+      const bps = (bytes * 8 * 1000) / Math.max(MIN_PERIOD_MS, span.periodMs);
+      this.rates.set(key, { source, bps, until: now + rateHoldMs(span.intervalMs) });
+      return;
+    }
     const sec = Math.floor(now / 1000);
     const i = sec % this.windowSeconds;
     const secs = this.secs[source];
@@ -26,7 +69,7 @@ export class EgressMeter {
     buckets[i]! += bytes;
   }
 
-  /** Average bits per second over the window that ends at `now`. */
+  /** Bits per second at `now`: named reporters' standing rates plus the anonymous window's average. */
   bps(source: EgressSource, now: number): number {
     const sec = Math.floor(now / 1000);
     const secs = this.secs[source];
@@ -36,7 +79,16 @@ export class EgressMeter {
       const s = secs[i]!;
       if (s > sec - this.windowSeconds && s <= sec) total += buckets[i]!;
     }
-    return (total * 8) / this.windowSeconds;
+    let rate = 0;
+    for (const [k, r] of this.rates) {
+      if (r.until <= now) this.rates.delete(k);
+      else if (r.source === source) rate += r.bps;
+    }
+    return rate + (total * 8) / this.windowSeconds;
+  }
+
+  private prune(now: number): void {
+    for (const [k, r] of this.rates) if (r.until <= now) this.rates.delete(k);
   }
 }
 

@@ -1,11 +1,11 @@
 // Admission decisions of one event as a pure state machine: session leases, the egress budget, the
 // FIFO waiting queue and the overload switch. Every call takes `now` (ms); no timers, I/O or randomness.
 import { holderOf, Holdings, isViewer, type Holder } from "./holdings";
-import { EgressMeter, RampReservation, type EgressSource } from "./meter";
+import { EgressMeter, RampReservation, type EgressSource, type ReportSpan } from "./meter";
 import { OrderedList, type Link } from "./order";
 import { RankIndex } from "./rank";
 
-export type { EgressSource } from "./meter";
+export type { EgressSource, ReportSpan } from "./meter";
 export type { Holder } from "./holdings";
 
 export const DEFAULT_LEASE_SECONDS = 60;
@@ -350,10 +350,10 @@ export class AdmissionModel {
     return { ended };
   }
 
-  /** Counts bytes served since the reporter's previous report. */
-  reportEgress(input: { source: EgressSource; bytes: number; now: number }): void {
+  /** Counts bytes served since the reporter's previous report (a named reporter's 0 bytes is a rate of 0). */
+  reportEgress(input: { source: EgressSource; bytes: number; now: number; span?: ReportSpan }): void {
     const now = this.tick(input.now);
-    if (Number.isFinite(input.bytes) && input.bytes > 0) this.meter.add(input.source, input.bytes, now);
+    if (Number.isFinite(input.bytes) && (input.bytes > 0 || (input.span && input.bytes === 0))) this.meter.add(input.source, input.bytes, now, input.span);
   }
 
   /** Ends a session at once, freeing its slot. */

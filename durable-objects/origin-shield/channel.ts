@@ -31,7 +31,8 @@ export interface ShieldRequest {
 /** `bandwidth`: the lowest BANDWIDTH of a variant that reaches the resource (0: any viewer); a viewer capped below it is refused. */
 export type ShieldReply =
   | { type: "playlist"; kind: PlaylistInfo["kind"]; text: string; ttlMs: number; bandwidth: number }
-  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array>; bandwidth: number }
+  /** `fromOrigin`: this request started the origin fetch (not stored, not joined to a fetch already running or prefetched). */
+  | { type: "bytes"; contentType: string; length?: number; body: ReadableStream<Uint8Array>; bandwidth: number; fromOrigin?: boolean }
   /** An interstitial asset list, rewritten: kept by the edge for `ttlMs`, never in its segment cache. */
   | { type: "document"; contentType: string; text: string; ttlMs: number; bandwidth: number }
   | { type: "error"; failure: Failure };
@@ -113,9 +114,13 @@ export class ShieldChannel {
     if (listed !== true) return listed;
     if (isPlaylistKey(req.key)) return this.playlist(req.key, req.variant, true);
     if (this.window.isAssetList(req.key)) return this.assetListFetches.run(req.key, () => this.assetList(req.key, oi, url));
-    const read = await this.segments.read(req.key, Date.now(), () => this.loadSegment(oi, url));
+    let fromOrigin = false;
+    const read = await this.segments.read(req.key, Date.now(), () => {
+      fromOrigin = true;
+      return this.loadSegment(oi, url);
+    });
     if (!read.ok) return { type: "error", failure: read.failure };
-    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream(), bandwidth: this.window.bandwidth(req.key) };
+    return { type: "bytes", contentType: read.contentType, length: read.length, body: read.stream(), bandwidth: this.window.bandwidth(req.key), fromOrigin };
   }
 
   /** The BANDWIDTH of each variant of the channel's multivariant playlist, lowest first (empty for a lone media playlist), for the egress budget. */

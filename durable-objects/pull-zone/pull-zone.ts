@@ -75,7 +75,8 @@ export type RegisterResult =
   | { status: "unauthorized" };
 
 export type HeartbeatResult =
-  | { status: "ok"; healthyUntil: number; eventIds: string[]; acceptedBytes: number; clampedBytes: number }
+  /** `periodMs`: the span since the node's previous heartbeat (or its registration), which the bytes were served over. */
+  | { status: "ok"; healthyUntil: number; eventIds: string[]; acceptedBytes: number; clampedBytes: number; periodMs: number }
   | { status: "unauthorized" }
   | { status: "unknown" };
 
@@ -221,7 +222,7 @@ export class PullZone extends DurableObject<Env> {
     record.fullSince = fullnessAfter({ fullSince: record.fullSince } satisfies Fullness, record.egressBps, record.capacityMbps, now).fullSince;
     await this.ctx.storage.put("node", record);
     await this.publish(record, []);
-    return { status: "ok", healthyUntil: record.healthyUntil, eventIds: record.eventIds, acceptedBytes, clampedBytes };
+    return { status: "ok", healthyUntil: record.healthyUntil, eventIds: record.eventIds, acceptedBytes, clampedBytes, periodMs: elapsedMs };
   }
 
   /** The node goes offline (its key, or the operator's word); it stays provisioned and may register again. */

@@ -1,4 +1,4 @@
-// The egress meter averages reported bytes over its window; a new session's reservation fades as its bytes arrive.
+// The egress meter: each named reporter's rate over its last period, anonymous bytes averaged over its window; a new session's reservation fades as its bytes arrive.
 import { describe, expect, it } from "vitest";
 import { EgressMeter, RampReservation } from "../../../durable-objects/event-gate/meter";
 
@@ -21,6 +21,24 @@ describe("EgressMeter", () => {
     meter.add("edge", 1000, t0);
     meter.add("edge", 2000, t0 + 30_000);
     expect(meter.bps("edge", t0 + 30_000)).toBeCloseTo((2000 * 8) / 30);
+  });
+});
+
+describe("EgressMeter, reporters that name themselves", () => {
+  it("shows each reporter's bytes over its last period until its next report is due, where the 30 s window read 0", () => {
+    const meter = new EgressMeter(30);
+    const t0 = 1_700_000_000_000;
+    // An edge isolate reporting once per 60 s lease: 45 MB over the minute is 6 Mbit/s.
+    meter.add("edge", 45_000_000, t0, { reporter: "iso_a", periodMs: 60_000, intervalMs: 60_000 });
+    meter.add("edge", 7_500_000, t0 + 1_000, { reporter: "iso_b", periodMs: 10_000, intervalMs: 60_000 });
+    expect(meter.bps("edge", t0 + 1_000)).toBe(6_000_000 + 6_000_000);
+    // 40 s later, with no report since, the window alone would read 0; each rate stands until 60 s + 30 s.
+    expect(meter.bps("edge", t0 + 40_000)).toBe(12_000_000);
+    meter.add("edge", 22_500_000, t0 + 60_000, { reporter: "iso_a", periodMs: 60_000, intervalMs: 60_000 });
+    expect(meter.bps("edge", t0 + 60_000)).toBe(3_000_000 + 6_000_000);
+    // iso_b never reported again: its rate lapses once its next report is overdue.
+    expect(meter.bps("edge", t0 + 1_000 + 90_000)).toBe(3_000_000);
+    expect(meter.bps("node", t0 + 60_000)).toBe(0);
   });
 });
 

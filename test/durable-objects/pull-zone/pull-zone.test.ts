@@ -25,7 +25,7 @@ describe("PullZone", () => {
     const event = unique("event");
     const { nodeKey } = await provisionAndRegister(id, [event]);
     expect(await pullZoneDirectory(env, event).healthy(T0 + 1)).toEqual([]);
-    expect(await pullZone(env, id).heartbeat(nodeKey, { activeViewers: 3, egressBytes: 100, now: T0 + 1000 })).toEqual({ status: "ok", healthyUntil: T0 + 11_000, eventIds: [event], acceptedBytes: 100, clampedBytes: 0 });
+    expect(await pullZone(env, id).heartbeat(nodeKey, { activeViewers: 3, egressBytes: 100, now: T0 + 1000 })).toEqual({ status: "ok", healthyUntil: T0 + 11_000, eventIds: [event], acceptedBytes: 100, clampedBytes: 0, periodMs: 1000 });
     expect((await pullZoneDirectory(env, event).healthy(T0 + 10_999)).map((e) => e.id)).toEqual([id]);
     expect(await pullZoneDirectory(env, event).healthy(T0 + 11_000)).toEqual([]);
   });

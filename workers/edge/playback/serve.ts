@@ -13,6 +13,7 @@ import type { Channel } from "../catalog/schemas";
 import { originShield, type PlaylistVariant, type ShieldReply } from "../../../durable-objects/origin-shield/client";
 import { edgeConfig } from "../config";
 import { sessionWatch } from "../admission/session-watch";
+import type { Tier } from "../../../durable-objects/event-gate/client";
 import { multivariantSteering, nodeMediaPlaylist, serveSteering, steeredMultivariant, STEERING_TAG } from "./steering";
 
 // Isolate-wide state: caches only, never options. Sizes keep well inside a Worker's 128 MB.
@@ -30,6 +31,12 @@ const L1_BANDWIDTH = "x-balancer-bandwidth";
 
 type EdgeRequest = PlaybackRequest<Env>;
 
+/**
+ * Which tier answered a request that ran the L0 load itself (set on the miss path only). A request absent here
+ * was answered by L0: stored, or joined to another request's load.
+ */
+const loadedFrom = new WeakMap<EdgeRequest, Tier>();
+
 /** The edge: every viewer on the internet, and the stadium nodes' own upstream requests. */
 export const edgePlayback: PlaybackTier<Env> = {
   verifyKeys: (env) => edgeConfig(env).verifyKeys,
@@ -40,7 +47,7 @@ export const edgePlayback: PlaybackTier<Env> = {
   route,
   record(req, read, bytes) {
     const { env, ctx, claims } = req;
-    const report = sessionWatch.record(env, claims.e, claims.s, bytes, req.now);
+    const report = sessionWatch.record(env, claims.e, claims.s, bytes, req.now, read.hit ? "memory" : (loadedFrom.get(req) ?? "memory"));
     if (report) ctx.waitUntil(report);
     // An origin that sends no length (chunked): the body's bytes are counted once it has all arrived.
     if (read.length === undefined && !read.hit && req.request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
@@ -107,6 +114,7 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
   if (!req.playlist) {
     const cached = await caches.default.match(l1Key);
     if (cached?.body) {
+      loadedFrom.set(req, "cacheApi");
       const bandwidth = Number(cached.headers.get(L1_BANDWIDTH) ?? 0);
       return { ok: true, contentType: cached.headers.get("content-type") ?? "application/octet-stream", body: cached.body, ttlMs: SEGMENT_TTL_MS, ...(bandwidth > 0 ? { bandwidth } : {}) };
     }
@@ -121,6 +129,7 @@ async function load(req: EdgeRequest, channel: Channel, cacheKey: string, varian
     // The platform's failure, said as such (503 with Retry-After), never remembered as the origin's.
     return { ok: false, failure: unexpectedFailure(err), ttlMs: 0 };
   }
+  loadedFrom.set(req, reply.type === "bytes" && reply.fromOrigin ? "origin" : "shield");
   switch (reply.type) {
     case "error":
       return { ok: false, failure: reply.failure, ttlMs: forgetsAtOnce(reply.failure) ? 0 : 500 };

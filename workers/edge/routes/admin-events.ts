@@ -15,24 +15,43 @@ const security = [{ operatorToken: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const OverloadSchema = z.object({ enabled: z.boolean() }).openapi("Overload");
+const TierCountsSchema = z
+  .object({
+    node: z.number().int().openapi({ description: "Answered by a stadium node from its own cache" }),
+    memory: z.number().int().openapi({ description: "Answered by an edge isolate's memory (L0), requests joined to another's load included" }),
+    cacheApi: z.number().int().openapi({ description: "Answered by the edge's Cache API (L1)" }),
+    shield: z.number().int().openapi({ description: "Answered by the channel's origin shield from its memory (playlists: from its polled copy)" }),
+    origin: z.number().int().openapi({ description: "The origin shield fetched the bytes from the origin for this request" }),
+  })
+  .openapi("RequestsByTier", { description: "Viewer playback requests answered, by the tier that answered them; a node's miss counts once, at the edge tier that answered the node" });
 const StatsSchema = z
   .object({
     activeSessions: z.number().int(),
     queued: z.number().int(),
-    egressBps: z.number(),
-    egressBpsEdge: z.number(),
-    egressBpsNodes: z.number(),
+    egressBps: z.number().openapi({
+      description:
+        "Bits per second served to viewers by edges and stadium nodes: the sum of each reporter's bytes over its last report period (an edge isolate reports every lease period, at most 60 s, sooner while it starts; a node every heartbeat), while its next report is not overdue",
+    }),
+    egressBpsEdge: z.number().openapi({ description: "The part of egressBps the internet edge served (a node's misses included: the edge sent those bytes to the node)" }),
+    egressBpsNodes: z.number().openapi({ description: "The part of egressBps stadium nodes served" }),
+    egressBytesTotal: z.number().openapi({ description: "Bytes edges and nodes reported since the event's admission object started" }),
     admittedTotal: z.number().int(),
     overload: z.boolean(),
     originRequests: z.number().int(),
-    cacheHitRatio: z.number().nullable(),
+    cacheHitRatio: z.number().nullable().openapi({
+      description:
+        "All tiers: viewer playback requests answered without asking the origin ÷ all viewer playback requests answered, over each edge's and node's last report period (requestsByTier); null before any report",
+    }),
+    requestsByTier: TierCountsSchema.openapi({ description: "The requests cacheHitRatio is computed from: each edge's and node's last report period, summed" }),
+    requestsByTierTotal: TierCountsSchema.openapi({ description: "Every request reported since the event's admission object started" }),
+    shieldHitRatio: z.number().nullable().openapi({ description: "The origin shields' own figure: their segment reads served from their memory ÷ all their segment reads, since each shield started; null before any" }),
     channels: z.array(
       z.object({
         id: z.string(),
         originRequests: z.number().int(),
         segmentFetches: z.number().int(),
         playlistFetches: z.number().int(),
-        cacheHitRatio: z.number().nullable(),
+        cacheHitRatio: z.number().nullable().openapi({ description: "The channel's origin shield alone: its segment reads served from its memory ÷ all its segment reads" }),
         origin: z
           .object({
             serving: z.string().openapi({ description: "The origin URL serving the channel now: its originUrl or one of its backupOriginUrls" }),
@@ -144,10 +163,14 @@ adminEvents.openapi(
         egressBps: gate.egressBps,
         egressBpsEdge: gate.egressBpsEdge,
         egressBpsNodes: gate.egressBpsNodes,
+        egressBytesTotal: gate.served.egressBytesTotal,
         admittedTotal: gate.admittedTotal,
         overload: gate.overload,
         originRequests: shields.reduce((n, s) => n + s.originRequests, 0),
-        cacheHitRatio: ratio(hits, misses),
+        cacheHitRatio: gate.served.cacheHitRatio,
+        requestsByTier: gate.served.requestsByTier,
+        requestsByTierTotal: gate.served.requestsByTierTotal,
+        shieldHitRatio: ratio(hits, misses),
         channels: shields.map((s) => ({
           id: s.id,
           originRequests: s.originRequests,

@@ -62,6 +62,14 @@ const HeartbeatSchema = z
     activeViewers: z.number().int().min(0).max(10_000_000),
     egressBytes: z.number().int().min(0).max(1e15).openapi({ description: "Bytes served since the previous heartbeat" }),
     cacheHitRatio: z.number().min(0).max(1).optional(),
+    requests: z.number().int().min(0).max(1e12).optional().openapi({ description: "Viewer requests the node answered since the previous heartbeat (playlists and segments)" }),
+    upstreamRequests: z
+      .number()
+      .int()
+      .min(0)
+      .max(1e12)
+      .optional()
+      .openapi({ description: "Requests the node sent the platform since the previous heartbeat (its misses); requests minus these were answered from the node's own cache" }),
     egressBytesByEvent: z.record(IdSchema, z.number().int().min(0).max(1e15)).optional().openapi({ description: "The same bytes split by event, when the node serves several" }),
     activeSessionsByEvent: z
       .record(IdSchema, z.array(z.string().min(1).max(64)).max(MAX_HEARTBEAT_SESSIONS))
@@ -170,22 +178,28 @@ pullZones.openapi(
     const { id } = c.req.valid("param");
     const key = bearer(c.req.header("authorization"));
     if (!key) throw new DomainError({ code: "unauthenticated", message: "A heartbeat needs the node key." });
-    const { activeSessionsByEvent, ...input } = c.req.valid("json");
+    const { activeSessionsByEvent, requests, upstreamRequests, ...input } = c.req.valid("json");
     const result = await pullZone(c.env, id).heartbeat(key, input);
     if (result.status === "unknown") throw new DomainError({ code: "not_found", message: `No stadium node '${id}' is registered.` });
     if (result.status === "unauthorized") throw new DomainError({ code: "unauthenticated", message: "The node key is wrong." });
     // The node's bytes count in each event's egress meter, apart from the internet edge's, and its
     // viewers' sessions are renewed: one gate call per event the node serves, only for those events.
     // Only the bytes the node's capacity could have carried count (the object clamped them); a split scales with them.
-    const bytes = new Map(splitBytes(result.acceptedBytes, scaleSplit(input.egressBytesByEvent, result.acceptedBytes), result.eventIds));
+    const split = scaleSplit(input.egressBytesByEvent, result.acceptedBytes);
+    const bytes = new Map(splitBytes(result.acceptedBytes, split, result.eventIds));
+    // Requests the node answered from its own cache (its misses are counted by the edge that answered them), split as its bytes are.
+    const nodeHits = Math.max(0, (requests ?? 0) - (upstreamRequests ?? 0));
+    const hits = new Map(splitBytes(nodeHits, split && proportional(split, nodeHits), result.eventIds));
     const reports = result.eventIds
-      .map((eventId) => ({ eventId, bytes: bytes.get(eventId) ?? 0, sessions: activeSessionsByEvent?.[eventId] ?? [] }))
-      .filter((r) => r.bytes > 0 || r.sessions.length > 0);
+      .map((eventId) => ({ eventId, bytes: bytes.get(eventId) ?? 0, hits: hits.get(eventId) ?? 0, sessions: activeSessionsByEvent?.[eventId] ?? [] }))
+      .filter((r) => r.bytes > 0 || r.hits > 0 || r.sessions.length > 0);
+    // Each event's rate from this node stands until its next heartbeat is due (two missed ones make it unhealthy).
+    const span = { reporter: id, periodMs: result.periodMs, intervalMs: heartbeatSeconds(c.env) * 1000 };
     // Awaited: the answer tells the node which of its viewers' sessions are over (released, expired).
     const ended = await Promise.all(
       reports.map((r) =>
         // A sharded event's sessions name their shard: the report is split over the gates that hold them.
-        reportActivity(c.env, r.eventId, { activeSessionIds: r.sessions, bytes: r.bytes, source: "node" })
+        reportActivity(c.env, r.eventId, { activeSessionIds: r.sessions, bytes: r.bytes, source: "node", ...span, ...(requests !== undefined ? { served: { node: r.hits } } : {}) })
           .then((res) => res.expiredSessionIds)
           .catch((err) => {
             console.error("node report failed", r.eventId, String(err));
@@ -204,6 +218,17 @@ export function scaleSplit(byEvent: Record<string, number> | undefined, accepted
   if (sum <= accepted) return byEvent;
   const factor = sum > 0 ? accepted / sum : 0;
   return Object.fromEntries(Object.entries(byEvent).map(([e, b]) => [e, Math.floor(b * factor)]));
+}
+
+/** `total` shared out in proportion to `weights` (what is left by rounding down goes to the heaviest). */
+export function proportional(weights: Record<string, number>, total: number): Record<string, number> {
+  const entries = Object.entries(weights).filter(([, w]) => w > 0);
+  const sum = entries.reduce((n, [, w]) => n + w, 0);
+  if (sum <= 0) return {};
+  const out = Object.fromEntries(entries.map(([k, w]) => [k, Math.floor((total * w) / sum)]));
+  const heaviest = entries.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  out[heaviest]! += total - Object.values(out).reduce((n, v) => n + v, 0);
+  return out;
 }
 
 /** Bytes per event: the node's own split where it gave one (for its events only), else all on its first event. */

@@ -158,6 +158,9 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
 
   /** Bytes each process had served at the last heartbeat that got through (each counts from its own start). */
   const reportedBytes: number[] = [];
+  /** Likewise the viewer requests each process had answered, and of those, the ones it asked the platform for. */
+  const reportedRequests: { requests: number; upstream: number }[] = [];
+  const upstreamOf = (st: NodeStats) => st.segmentUpstreamFetches + st.playlistUpstreamFetches;
   // Sessions are named from this time on (the node's clock): everyone who played since the last
   // heartbeat that got through, so their leases are renewed though their requests never reach the platform.
   let reportedUntil = 0;
@@ -166,18 +169,23 @@ export async function startStadiumNode(o: StadiumNodeOptions): Promise<RunningSt
     const live = await counters(reportedUntil);
     const s = mergeStats(live.map((c) => c.stats));
     const egressBytes = live.reduce((n, c) => n + Math.max(0, c.stats.bytesServed - (reportedBytes[c.index] ?? 0)), 0);
+    const requests = live.reduce((n, c) => n + Math.max(0, c.stats.requests - (reportedRequests[c.index]?.requests ?? 0)), 0);
+    const upstreamRequests = live.reduce((n, c) => n + Math.max(0, upstreamOf(c.stats) - (reportedRequests[c.index]?.upstream ?? 0)), 0);
     const res = await fetch(`${platformUrl}/api/v1/pull-zones/${o.id}/heartbeat`, {
       method: "POST",
       headers: { authorization: `Bearer ${reg.nodeKey}`, "content-type": "application/json" },
       body: JSON.stringify({
         activeViewers: s.activeViewers,
         egressBytes,
+        requests,
+        upstreamRequests,
         ...(s.cacheHitRatio !== null ? { cacheHitRatio: Math.max(0, Math.min(1, s.cacheHitRatio)) } : {}),
         activeSessionsByEvent: s.sessionsByEvent,
       }),
     });
     if (res.status === 200) {
       for (const c of live) reportedBytes[c.index] = c.stats.bytesServed;
+      for (const c of live) reportedRequests[c.index] = { requests: c.stats.requests, upstream: upstreamOf(c.stats) };
       reportedUntil = s.at;
       // Sessions the platform says are over (released, lease expired): the node refuses their next playlist.
       const answer = (await res.json().catch(() => ({}))) as { endedSessionIds?: unknown; eventIds?: unknown };

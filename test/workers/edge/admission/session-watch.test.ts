@@ -47,10 +47,12 @@ describe("SessionWatch", () => {
     const watch = new SessionWatch();
     const gate = fakeEnv({ leaseSeconds: 60 });
     await play(watch, gate, ["ses_a"], 2_000, 10 * 60_000);
-    // The first activity reports at once (it learns the lease); then one report per 60 s lease.
-    expect(gate.calls.length).toBe(10);
-    const gaps = gate.calls.slice(1).map((c, i) => c.at - gate.calls[i]!.at);
-    for (const gap of gaps.slice(1)) {
+    // The first activity reports at once (it learns the lease); its span is one request, so the next three cover
+    // doubling spans (2, 4, 8 s) for the egress rate the gate shows; then one report per 60 s lease.
+    expect(gate.calls.length).toBe(13);
+    expect(gate.calls.slice(0, 4).map((c) => c.at - T0)).toEqual([0, 2_000, 6_000, 14_000]);
+    const gaps = gate.calls.slice(4).map((c, i) => c.at - gate.calls[i + 3]!.at);
+    for (const gap of gaps) {
       expect(gap).toBeGreaterThanOrEqual(60_000);
       expect(gap).toBeLessThanOrEqual(60_000 + 2_000); // sent with the first reload after it is due
     }
@@ -62,7 +64,7 @@ describe("SessionWatch", () => {
     const gate = fakeEnv({ leaseSeconds: 60 });
     const sessions = Array.from({ length: 500 }, (_, i) => `ses_${i}`);
     await play(watch, gate, sessions, 2_000, 5 * 60_000);
-    expect(gate.calls.length).toBeLessThanOrEqual(6);
+    expect(gate.calls.length).toBeLessThanOrEqual(4 + 5); // the first and three of doubling spans, then one per lease
     for (const c of gate.calls.slice(1)) expect(new Set(c.input.activeSessionIds)).toEqual(new Set(sessions));
     // Every byte is reported once; what the last report did not cover waits for the next (at most one lease of reloads).
     const reported = gate.calls.reduce((n, c) => n + c.input.bytes, 0);
@@ -84,16 +86,32 @@ describe("SessionWatch", () => {
   it("reports a session new on the isolate within 2 s even right after a report, so the gate sees its grant used within the claim period", async () => {
     const watch = new SessionWatch();
     const gate = fakeEnv({ leaseSeconds: 60 });
-    await play(watch, gate, ["ses_a"], 2_000, 10_000);
-    expect(gate.calls).toHaveLength(1);
-    // A new viewer starts 10 s into the lease period: its first requests, not the next lease, bring a report.
-    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 5_000, T0 + 10_000);
-    expect(gate.calls).toHaveLength(2);
-    expect(gate.calls[1]!.at - (T0 + 10_000)).toBeLessThanOrEqual(2_000);
-    expect(gate.calls[1]!.input.activeSessionIds).toContain("ses_b");
+    await play(watch, gate, ["ses_a"], 2_000, 20_000);
+    expect(gate.calls).toHaveLength(4); // at once, then spans of 2, 4 and 8 s
+    // A new viewer starts 20 s into the lease period: its first requests, not the next lease, bring a report.
+    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 5_000, T0 + 20_000);
+    expect(gate.calls).toHaveLength(5);
+    expect(gate.calls[4]!.at - (T0 + 20_000)).toBeLessThanOrEqual(2_000);
+    expect(gate.calls[4]!.input.activeSessionIds).toContain("ses_b");
     // Known sessions do not: the steady pair costs nothing more until the lease period is up.
-    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 40_000, T0 + 15_000);
+    await play(watch, gate, ["ses_a", "ses_b"], 1_000, 40_000, T0 + 25_000);
+    expect(gate.calls).toHaveLength(5);
+  });
+
+  it("names its isolate and the span its bytes were served over, and counts each request once by the tier that answered it", async () => {
+    const watch = new SessionWatch();
+    const gate = fakeEnv({ leaseSeconds: 60 });
+    await watch.record(gate.env, "ev", "ses_a", 1000, T0, "shield");
+    watch.record(gate.env, "ev", "ses_a", 500_000, T0 + 500, "origin");
+    watch.record(gate.env, "ev", "ses_a", 500_000, T0 + 1000, "memory");
+    watch.record(gate.env, "ev", "ses_a", 200, T0 + 1500); // the rest of a chunked body: bytes, no second request
+    gate.setClock(T0 + 2000);
+    await watch.record(gate.env, "ev", "ses_a", 500_000, T0 + 2000, "cacheApi");
     expect(gate.calls).toHaveLength(2);
+    const [first, second] = gate.calls.map((c) => c.input);
+    expect(first!.reporter).toBe(second!.reporter);
+    expect(first).toMatchObject({ periodMs: 0, served: { shield: 1, memory: 0, cacheApi: 0, origin: 0, node: 0 } });
+    expect(second).toMatchObject({ bytes: 1_500_200, periodMs: 2000, intervalMs: 60_000, served: { shield: 0, origin: 1, memory: 1, cacheApi: 1, node: 0 } });
   });
 
   it("remembers the sessions the gate says are over, so their next playlist gets 410", async () => {
