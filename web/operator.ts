@@ -1,7 +1,7 @@
 // The operator console at `/operator`: per event, the overload switch, live figures with small charts, stadium nodes, limits;
 // in Russian or English (web/i18n).
 import { $, api, ApiError, h } from "./api";
-import { lineChart, type Sample } from "./chart";
+import { chartSpanMs, chartTop, lineChart, type Sample, type Scale } from "./chart";
 import { errorText, formatBitrate, formatNumber, formatPercent, formatTime, initI18n, onLocaleChange, say, t, type Text } from "./i18n";
 import type { PlainKey } from "./i18n/core";
 import { initKiosks } from "./operator-kiosks";
@@ -39,7 +39,10 @@ interface Stats {
   egressBpsNodes?: number;
   admittedTotal: number;
   originRequests: number;
+  /** All tiers: viewer requests answered without asking the origin ÷ all (docs/web.md, "What the figures mean"). */
   cacheHitRatio: number | null;
+  /** The requests behind cacheHitRatio, by the tier that answered them. */
+  requestsByTier?: Record<Tier, number>;
   pullZones: PullZone[];
   limits?: Limits;
   overload?: boolean;
@@ -50,13 +53,17 @@ const POLL_MS = Number(new URLSearchParams(location.search).get("pollMs")) || 30
 const WINDOW_MS = 5 * 60_000;
 
 /** The figures the console charts, each a function of the latest stats (and the previous sample for rates). */
-const FIGURES: { key: string; title: PlainKey; series: number; scale: { max?: number; minMax?: number } }[] = [
-  { key: "activeSessions", title: "operator.figures.activeSessions", series: 1, scale: { minMax: 1 } },
-  { key: "queued", title: "operator.figures.queued", series: 1, scale: { minMax: 1 } },
-  { key: "egress", title: "operator.figures.egress", series: 2, scale: { minMax: 1e6 } },
-  { key: "originRequests", title: "operator.figures.originRequests", series: 1, scale: { minMax: 1 } },
-  { key: "cacheHitRatio", title: "operator.figures.cacheHitRatio", series: 1, scale: { max: 1 } },
+/** Each chart says its unit, its time span and the value at its top (`top` formats a value in that unit). */
+const FIGURES: { key: string; title: PlainKey; series: number; scale: Scale; unit: PlainKey; top: (v: number) => string }[] = [
+  { key: "activeSessions", title: "operator.figures.activeSessions", series: 1, scale: { minMax: 1 }, unit: "operator.unit.sessions", top: (v) => formatNumber(v, { maximumFractionDigits: 0 }) },
+  { key: "queued", title: "operator.figures.queued", series: 1, scale: { minMax: 1 }, unit: "operator.unit.viewers", top: (v) => formatNumber(v, { maximumFractionDigits: 0 }) },
+  { key: "egress", title: "operator.figures.egress", series: 2, scale: { minMax: 1e6 }, unit: "operator.unit.mbps", top: (v) => formatNumber(v / 1e6, { maximumFractionDigits: 1 }) },
+  { key: "originRequests", title: "operator.figures.originRequests", series: 1, scale: { minMax: 1 }, unit: "operator.unit.requestsPerSecond", top: (v) => formatNumber(v, { maximumFractionDigits: 2 }) },
+  { key: "cacheHitRatio", title: "operator.figures.cacheHitRatio", series: 1, scale: { max: 1 }, unit: "operator.unit.percent", top: (v) => formatNumber(v * 100, { maximumFractionDigits: 0 }) },
 ];
+/** The tiers a request can be answered by, nearest the viewer first (durable-objects/event-gate/served.ts). */
+const TIERS = ["node", "memory", "cacheApi", "shield", "origin"] as const;
+type Tier = (typeof TIERS)[number];
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
@@ -374,6 +381,22 @@ function currentValue(key: string, s: Stats): string {
   return "–";
 }
 
+/** "stadium 40.0% · edge memory 55.0% · …": each tier's share of the requests behind the hit ratio. */
+function tierShares(s: Stats | null): string | null {
+  const c = s?.requestsByTier;
+  if (!c) return null;
+  const all = TIERS.reduce((n, k) => n + (c[k] ?? 0), 0);
+  if (all <= 0) return null;
+  return TIERS.map((k) => t("operator.tiers.share", { tier: t(`operator.tiers.${k}`), percent: formatPercent((c[k] ?? 0) / all) })).join(" · ");
+}
+
+/** "Mbit/s · last 45 s · top 12.3": what a chart's axes are. */
+function axisText(f: (typeof FIGURES)[number], series: Sample[][], now: number): string {
+  const spanS = Math.round(chartSpanMs(series, WINDOW_MS, now) / 1000);
+  const span = spanS < 120 ? t("operator.figures.spanSeconds", { count: spanS }) : t("operator.figures.spanMinutes", { count: Math.round(spanS / 60) });
+  return t("operator.figures.axis", { unit: t(f.unit), span, top: f.top(chartTop(series, WINDOW_MS, now, f.scale)) });
+}
+
 function renderFigures(): void {
   const s = state.stats;
   const now = Date.now();
@@ -383,12 +406,16 @@ function renderFigures(): void {
       const title = t(f.title);
       const series = state.history.get(f.key) ?? [];
       const raw = f.key === "activeSessions" || f.key === "queued" ? String(s?.[f.key] ?? "") : "";
+      const axis = axisText(f, series, now);
+      const shares = f.key === "cacheHitRatio" ? tierShares(s) : null;
       return h(
         "figure",
         { class: "figure", id: `fig-${f.key}`, "data-value": raw },
         h("figcaption", {}, title),
         h("div", { class: "value" }, value),
-        lineChart(series, WINDOW_MS, now, t("operator.figures.chartLabel", { title, value }), f.scale),
+        shares ? h("div", { class: "tiers" }, shares) : null,
+        lineChart(series, WINDOW_MS, now, t("operator.figures.chartLabel", { title, axis, value }), f.scale),
+        h("div", { class: "axis" }, axis),
         f.series === 2
           ? h("div", { class: "legend" }, h("span", { class: "k0" }, t("operator.figures.legendEdge")), " ", h("span", { class: "k1" }, t("operator.figures.legendStadium")))
           : null,
