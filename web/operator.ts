@@ -4,9 +4,10 @@ import { $, api, ApiError, h } from "./api";
 import { chartSpanMs, chartTop, lineChart, type Sample, type Scale } from "./chart";
 import { errorText, formatBitrate, formatNumber, formatPercent, formatTime, initI18n, onLocaleChange, say, t, type Text } from "./i18n";
 import type { PlainKey } from "./i18n/core";
+import { catalogEventSelected, initCatalog } from "./operator-catalog";
 import { initKiosks } from "./operator-kiosks";
 
-interface EventInfo { id: string; title: string; startsAt?: string }
+interface EventInfo { id: string; title: string; startsAt?: string; archivedAt?: string }
 interface Limits { maxSessions?: number; maxEgressMbps?: number; leaseSeconds?: number }
 interface PullZone {
   id: string;
@@ -129,13 +130,22 @@ function openConsole(): void {
 
 async function loadEvents(): Promise<void> {
   try {
-    state.events = (await api<EventInfo[]>("/events")).body;
+    // The operator's list keeps archived events (they still have figures and sales); without a valid token, the public one.
+    state.events = await api<EventInfo[]>("/admin/events", { token: state.token })
+      .then((r) => r.body)
+      .catch(async () => (await api<EventInfo[]>("/events")).body);
   } catch (err) {
     say("status", errorText(err), "error");
   }
   const fromUrl = new URLSearchParams(location.search).get("event");
-  state.eventId = state.events.find((e) => e.id === (state.eventId || fromUrl))?.id ?? state.events[0]?.id ?? "";
-  $("event-select").replaceChildren(...state.events.map((ev) => h("option", { value: ev.id }, `${ev.title} (${ev.id})`)));
+  state.eventId = state.events.find((e) => e.id === (state.eventId || fromUrl))?.id ?? state.events.find((e) => !e.archivedAt)?.id ?? state.events[0]?.id ?? "";
+  renderEventOptions();
+}
+
+function renderEventOptions(): void {
+  $("event-select").replaceChildren(
+    ...state.events.map((ev) => h("option", { value: ev.id }, ev.archivedAt ? t("operator.event.archivedOption", { title: ev.title, id: ev.id }) : `${ev.title} (${ev.id})`)),
+  );
   $<HTMLSelectElement>("event-select").value = state.eventId;
 }
 
@@ -154,6 +164,7 @@ async function selectEvent(eventId: string): Promise<void> {
   renderFigures();
   renderUpdated();
   clearInterval(state.timer as number);
+  void catalogEventSelected();
   if (!eventId) return say("figures-status", () => t("operator.event.none"));
   await Promise.all([loadOverload(), poll()]);
   state.timer = setInterval(() => void poll(), POLL_MS);
@@ -494,9 +505,20 @@ $<HTMLFormElement>("limits-form").addEventListener("submit", async (e) => {
 // ---- start ---------------------------------------------------------------------------------------
 
 onLocaleChange(() => {
+  renderEventOptions();
   renderOverloadButton();
   renderFigures();
   renderUpdated();
+});
+
+initCatalog({
+  token: () => state.token,
+  eventId: () => state.eventId,
+  eventsChanged: async () => {
+    await loadEvents();
+    const ev = state.events.find((x) => x.id === state.eventId);
+    if (ev && !state.limitsTouched) $<HTMLInputElement>("ev-title").value = ev.title;
+  },
 });
 
 async function main(): Promise<void> {
