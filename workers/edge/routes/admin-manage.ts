@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { eventGate } from "../../../durable-objects/event-gate/client";
 import { DomainError } from "../../shared/errors";
+import { releaseSession } from "../admission/event-admission";
 import { sessionOwner } from "../admission/session-owner";
 import { sessionWatch } from "../admission/session-watch";
 import { ChannelParamsSchema, ChannelSchema, EventParamsSchema, EventSchema, ProductParamsSchema, ProductSchema } from "../catalog/schemas";
@@ -19,7 +20,7 @@ const json = <T>(schema: T) => ({ content: { "application/json": { schema } } })
 const SessionIdParamsSchema = EventParamsSchema.extend({
   sessionId: z
     .string()
-    .regex(/^ses_[0-9a-f]{32}$/, "a session id from the list of sessions")
+    .regex(/^ses_[0-9a-f]{32}(\.\d{1,2})?$/, "a session id from the list of sessions")
     .openapi({ param: { name: "sessionId", in: "path" } }),
 });
 
@@ -217,7 +218,8 @@ adminManage.openapi(
   async (c) => {
     const { eventId, sessionId } = c.req.valid("param");
     await requireEvent(c, eventId);
-    const result = await eventGate(c.env, eventId).release(sessionId);
+    // At the gate that granted it: a sharded event's session id names its shard.
+    const result = await releaseSession(c.env, eventId, sessionId);
     if (result === "unknown") throw new DomainError({ code: "not_found", message: `There is no session '${sessionId}' in event '${eventId}'.` });
     sessionWatch.markEnded(sessionId, Date.now());
     return c.body(null, 204);
