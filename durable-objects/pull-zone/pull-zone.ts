@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { timingSafeEqualText } from "../../workers/shared/timing-safe";
 import { pullZoneDirectory } from "../pull-zone-directory/client";
-import { egressAllowance, fullnessAfter, smoothedRate, type Fullness } from "./capacity";
+import { DEFAULT_CAPACITY_MBPS, egressAllowance, fullnessAfter, smoothedRate, type Fullness } from "./capacity";
 
 export interface ProvisionInput {
   id: string;
@@ -75,7 +75,7 @@ export type RegisterResult =
   | { status: "unauthorized" };
 
 export type HeartbeatResult =
-  /** `periodMs`: the span since the node's previous heartbeat (or its registration), which the bytes were served over. */
+  /** `periodMs`: the span the bytes were served over: since the previous heartbeat (or registration), at least what the capacity needs for them. */
   | { status: "ok"; healthyUntil: number; eventIds: string[]; acceptedBytes: number; clampedBytes: number; periodMs: number }
   | { status: "unauthorized" }
   | { status: "unknown" };
@@ -222,7 +222,9 @@ export class PullZone extends DurableObject<Env> {
     record.fullSince = fullnessAfter({ fullSince: record.fullSince } satisfies Fullness, record.egressBps, record.capacityMbps, now).fullSince;
     await this.ctx.storage.put("node", record);
     await this.publish(record, []);
-    return { status: "ok", healthyUntil: record.healthyUntil, eventIds: record.eventIds, acceptedBytes, clampedBytes, periodMs: elapsedMs };
+    // The bytes' span is at least what the capacity needs to carry them: the allowance's slack is not a faster link.
+    const periodMs = Math.max(elapsedMs, (acceptedBytes * 8) / (((record.capacityMbps ?? DEFAULT_CAPACITY_MBPS) * 1e6) / 1000));
+    return { status: "ok", healthyUntil: record.healthyUntil, eventIds: record.eventIds, acceptedBytes, clampedBytes, periodMs };
   }
 
   /** The node goes offline (its key, or the operator's word); it stays provisioned and may register again. */
