@@ -4,8 +4,8 @@ import { $, api, ApiError, h } from "./api";
 import { chartSpanMs, chartTop, lineChart, type Sample, type Scale } from "./chart";
 import { errorText, formatBitrate, formatNumber, formatPercent, formatTime, initI18n, onLocaleChange, say, t, type Text } from "./i18n";
 import type { PlainKey } from "./i18n/core";
-import { catalogEventSelected, initCatalog } from "./operator-catalog";
 import { initKiosks } from "./operator-kiosks";
+import { catalogEventSelected, initCatalog } from "./operator-catalog";
 
 interface EventInfo { id: string; title: string; startsAt?: string; archivedAt?: string }
 interface Limits { maxSessions?: number; maxEgressMbps?: number; leaseSeconds?: number }
