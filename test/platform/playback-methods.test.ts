@@ -159,8 +159,9 @@ describe("egress of a segment the origin sends without a length", () => {
   });
 });
 
-describe("a viewer who hangs up mid-segment", () => {
+describe("egress of a viewer who goes away mid-segment", () => {
   const SEGMENT_BYTES = 8 * 1024 * 1024;
+  const ABORTS = 6;
 
   /** GETs `url` on a connection of its own, reads about 100 KB of the answer and hangs up, as a player seeking away does. */
   function readSomeAndHangUp(url: string): Promise<number> {
@@ -179,6 +180,55 @@ describe("a viewer who hangs up mid-segment", () => {
       socket.setTimeout(15_000, () => reject(new Error("no answer")));
     });
   }
+
+  async function edgeStats(eventId: string): Promise<{ egressBps: number; gateReportCalls: { edge: number } }> {
+    return (await (await fetch(`${p.edgeUrl}/api/v1/admin/events/${eventId}/stats`, { headers: { authorization: `Bearer ${p.adminToken}` } })).json()) as { egressBps: number; gateReportCalls: { edge: number } };
+  }
+
+  it("counts in the event's egress what the edge wrote, not every aborted body whole", async () => {
+    const eventId = `egress-abort-${Date.now()}`;
+    expect((await adminPut(p, `/admin/events/${eventId}`, { title: eventId, limits: { leaseSeconds: 10 } })).status).toBe(200);
+    expect((await adminPut(p, `/admin/events/${eventId}/channels/main`, { title: "main", originUrl: `${p.originUrl}/synthetic/${SEGMENT_BYTES}/index.m3u8`, paid: false })).status).toBe(200);
+    const v = await openChannel(p, "main", eventId);
+    const base = v.playbackUrl.replace(/index\.m3u8$/, "");
+    const segment = uris(await (await fetch(v.playbackUrl)).text()).at(-1)!;
+    for (let i = 0; i < ABORTS; i++) expect(await readSomeAndHangUp(base + segment)).toBeGreaterThanOrEqual(100_000);
+    // The first activity was reported at once; a request after one report interval (the lease, 10 s) sends the rest.
+    await new Promise((r) => setTimeout(r, 10_300));
+    await (await fetch(v.playbackUrl)).arrayBuffer();
+    for (let i = 0; i < 50; i++) {
+      const stats = await edgeStats(eventId);
+      if (stats.gateReportCalls.edge >= 2) {
+        // egressBps averages the bytes over the meter's 30 s window.
+        const counted = (stats.egressBps * 30) / 8;
+        console.log(`${ABORTS} viewers each read ~100 KB of an 8 MiB segment and hung up: ${Math.round(counted / 1000)} KB counted (${Math.round((ABORTS * SEGMENT_BYTES) / 1000)} KB if counted whole)`);
+        // What the edge wrote includes what the loopback socket's buffers took before the hang-up was seen.
+        expect(counted).toBeGreaterThanOrEqual(ABORTS * 100_000);
+        expect(counted).toBeLessThan((ABORTS * SEGMENT_BYTES) / 2);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the edge never sent its second report");
+  });
+
+  it("counts in a node's served bytes what the node wrote", async () => {
+    expect((await adminPut(p, `/admin/events/demo/channels/egress-abort`, { title: "abort", originUrl: `${p.originUrl}/synthetic/${SEGMENT_BYTES}/index.m3u8`, paid: false })).status).toBe(200);
+    const v = await openChannel(p, "egress-abort");
+    const base = `${node.url}/play/${v.token}/`;
+    const segment = uris(await (await fetch(`${base}index.m3u8`)).text()).at(-1)!;
+    const before = (await node.stats()).bytesServed;
+    for (let i = 0; i < ABORTS; i++) expect(await readSomeAndHangUp(base + segment)).toBeGreaterThanOrEqual(100_000);
+    let counted = 0;
+    // The node counts a body's bytes once it sees the hang-up.
+    for (let i = 0; i < 30 && counted < ABORTS * 100_000; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      counted = (await node.stats()).bytesServed - before;
+    }
+    console.log(`node: ${ABORTS} aborted reads of an 8 MiB segment counted ${Math.round(counted / 1000)} KB`);
+    expect(counted).toBeGreaterThanOrEqual(ABORTS * 100_000);
+    expect(counted).toBeLessThan((ABORTS * SEGMENT_BYTES) / 2);
+  });
 
   it("goes on bringing a segment in when the viewer who asked for it first hangs up, for the next viewer, on the edge and on a node", async () => {
     expect((await adminPut(p, `/admin/events/demo/channels/abort-first`, { title: "abort first", originUrl: `${p.originUrl}/synthetic/${SEGMENT_BYTES}/index.m3u8`, paid: false })).status).toBe(200);

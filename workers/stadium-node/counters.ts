@@ -67,6 +67,11 @@ export class NodeCounters {
     this.peerFetches++;
   }
 
+  /** Bytes of a segment's body that left for a viewer (served() counted the request with 0 bytes). */
+  sent(bytes: number): void {
+    this.bytes += bytes;
+  }
+
   served(playlist: boolean, hit: boolean, bytes: number): void {
     this.requests++;
     this.bytes += bytes;

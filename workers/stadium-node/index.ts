@@ -120,6 +120,11 @@ const nodePlayback: PlaybackTier<StadiumNodeBindings> = {
     if (cfg.peers.length > 0 && isPeerRequest(req.request, cfg.statsKey)) return;
     counters.served(req.playlist, read.hit, bytes);
   },
+  sent: (req, bytes) => {
+    const cfg = nodeConfig(req.env);
+    if (cfg.peers.length > 0 && isPeerRequest(req.request, cfg.statsKey)) return;
+    counters.sent(bytes);
+  },
 };
 
 /** One upstream fetch from the platform: playlists kept as long as its Cache-Control says, segments for 10 minutes. */

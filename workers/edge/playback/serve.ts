@@ -49,8 +49,13 @@ export const edgePlayback: PlaybackTier<Env> = {
     const { env, ctx, claims } = req;
     const report = sessionWatch.record(env, claims.e, claims.s, bytes, req.now, read.hit ? "memory" : (loadedFrom.get(req) ?? "memory"));
     if (report) ctx.waitUntil(report);
-    // An origin that sends no length (chunked): the body's bytes are counted once it has all arrived.
-    if (read.length === undefined && !read.hit && req.request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
+    // A playlist from an origin that sends no length (chunked): its bytes are counted once it has all arrived.
+    if (req.playlist && read.length === undefined && !read.hit && req.request.method !== "HEAD") ctx.waitUntil(countWhenComplete(env, claims.e, claims.s, read.complete));
+  },
+  // A segment's bytes, as they left (see pipeline.ts): an aborted body counts what was written.
+  sent(req, bytes) {
+    const report = sessionWatch.record(req.env, req.claims.e, req.claims.s, bytes, Date.now());
+    if (report) req.ctx.waitUntil(report);
   },
 };
 

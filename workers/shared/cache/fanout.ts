@@ -1,5 +1,6 @@
 // One upstream body, many readers: each reader replays what has arrived and then follows the
 // upstream as it streams. This is how one origin fetch serves every concurrent request for a segment.
+import { pumpBlob, type Progress } from "../playback/counted-body";
 import { keepAlive, Signal } from "./await-shared";
 
 /**
@@ -143,8 +144,9 @@ export class FanoutBody {
    * Writes the whole body, from byte 0, into `writable` as it arrives, then closes it; aborts it if the
    * upstream fails. Cheaper per viewer than piping reader(): no script-side stream between the body and
    * a response's native stream. Resolves when done; rejects if the upstream failed or the viewer left.
+   * Given `progress`, its `sent` counts the bytes the viewer's connection took (the Blob then goes in pieces).
    */
-  async writeTo(writable: WritableStream<Uint8Array>): Promise<void> {
+  async writeTo(writable: WritableStream<Uint8Array>, progress?: Progress): Promise<void> {
     const writer = writable.getWriter();
     let index = 0;
     let sent = 0;
@@ -156,13 +158,14 @@ export class FanoutBody {
           // than writes from script (500 viewers of one new segment were bound by those writes).
           writer.releaseLock();
           const rest = sent === 0 ? this.wholeBlob : this.wholeBlob.slice(sent);
-          return await rest.stream().pipeTo(writable);
+          return await (progress ? pumpBlob(rest, writable, progress) : rest.stream().pipeTo(writable));
         }
         const next = this.next(index, sent);
         if (next) {
           await writer.write(next.piece);
           index = next.index;
           sent += next.piece.byteLength;
+          if (progress) progress.sent = sent;
           continue;
         }
         if (this.error) throw this.error;

@@ -1,5 +1,6 @@
 // The coalescing pull-through cache every tier uses (origin shield, edge, stadium node): one upstream
 // load per key at a time, streamed to every concurrent reader, then kept in a byte-bounded window.
+import type { Progress } from "../playback/counted-body";
 import { ByteLru } from "./byte-lru";
 import { awaitShared } from "./await-shared";
 import { FanoutBody } from "./fanout";
@@ -54,8 +55,8 @@ export interface StreamingRead {
   length?: number;
   expiresAt: number;
   stream(): ReadableStream<Uint8Array>;
-  /** Writes the body, from byte 0, into `writable` as it arrives (see FanoutBody.writeTo). */
-  writeTo(writable: WritableStream<Uint8Array>): Promise<void>;
+  /** Writes the body, from byte 0, into `writable` as it arrives (see FanoutBody.writeTo); `progress.sent` counts what the connection took. */
+  writeTo(writable: WritableStream<Uint8Array>, progress?: Progress): Promise<void>;
   /** The whole body if it has arrived by now (a response can then be sent like a hit), else null. */
   completed(): Blob | null;
   complete: Promise<Uint8Array>;
@@ -143,7 +144,7 @@ export class PullThroughCache {
       length: result.length,
       expiresAt: now + result.ttlMs,
       stream: () => f.reader(),
-      writeTo: (writable) => f.writeTo(writable),
+      writeTo: (writable, progress) => f.writeTo(writable, progress),
       completed: () => f.blob,
       complete: f.complete,
     };

@@ -7,6 +7,7 @@ import { parsePlayUrl, isPlayPath, parseRange } from "./request";
 import { PLAYBACK_HEADERS, playbackPreflight, playbackResponse } from "./response";
 import { VerifiedTokenCache, type PlaybackClaims, type VerifyKey } from "./token";
 import { awaitShared } from "../cache/await-shared";
+import { COUNTED_ABOVE_BYTES } from "./counted-body";
 import { storedRead, type CacheRead, type PullThroughCache, type UpstreamResult } from "../cache/pull-through-cache";
 import { MULTIVARIANT_KEY, STEERING_KEY } from "../../hls/paths";
 
@@ -51,8 +52,13 @@ export interface PlaybackTier<E> {
   steering(req: PlaybackRequest<E>): Promise<Response>;
   /** Where the request's bytes come from. Throws DomainError for a request it refuses. */
   route(req: PlaybackRequest<E>): PlaybackRoute | Promise<PlaybackRoute>;
-  /** Counts a successful read: `bytes` is what goes to the viewer (0 for HEAD). */
+  /**
+   * Counts a successful read: `bytes` is what goes to the viewer (0 for HEAD). With `sent`, a segment's GET
+   * is recorded with 0 and its bytes go to `sent` as they leave.
+   */
   record(req: PlaybackRequest<E>, read: ServedRead, bytes: number): void;
+  /** The bytes of a segment's GET body that the viewer's connection took, once the body is done or the viewer left. */
+  sent?(req: PlaybackRequest<E>, bytes: number): void;
 }
 
 /**
@@ -141,13 +147,17 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   }
   route.learned?.(read);
   const rangeHeader = request.headers.get("range") ?? undefined;
-  tier.record(req, read, bytesSent(request.method, playlist, rangeHeader, read.length));
+  // A segment's egress is what its body put on the connection: an abort mid-body counts what was written. A
+  // hit no larger than COUNTED_ABOVE_BYTES keeps the cheapest path, counted whole here (see counted-body.ts).
+  const counted = tier.sent !== undefined && !playlist && request.method === "GET" && (!read.hit || read.length > COUNTED_ABOVE_BYTES);
+  const sent = counted ? (bytes: number) => tier.sent!(req, bytes) : undefined;
+  tier.record(req, read, sent ? 0 : bytesSent(request.method, playlist, rangeHeader, read.length));
   if (route.personalise) {
     const personal = await route.personalise(read);
     if (personal) return personal;
   }
   // bind, not an arrow: the bundle wraps every arrow in a name-keeping call (esbuild keepNames), on every hit.
-  return playbackResponse(read, { playlist, rangeHeader, now, waitUntil: ctx.waitUntil.bind(ctx) });
+  return playbackResponse(read, { playlist, rangeHeader, now, waitUntil: ctx.waitUntil.bind(ctx), ...(sent ? { sent } : {}) });
 }
 
 /**

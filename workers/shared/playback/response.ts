@@ -5,6 +5,7 @@ import { DomainError } from "../errors";
 import type { StoredRead, StreamingRead } from "../cache/pull-through-cache";
 import { parseRange } from "./request";
 import { BANDWIDTH_HEADER } from "./node-header";
+import { COUNTED_ABOVE_BYTES, countedBody, type Progress } from "./counted-body";
 
 /**
  * Headers of every playback answer: CORS for players on other origins; and, since playback is served from
@@ -23,6 +24,11 @@ export interface RespondOptions {
   now: number;
   /** For bodies still streaming in: keeps a response alive after the handler returned. */
   waitUntil: (p: Promise<unknown>) => void;
+  /**
+   * For a segment's GET: told the bytes of the body the viewer's connection took, once it is done or the
+   * viewer went away (the egress of what left, not of the object). Absent, Blob bodies go out without pieces.
+   */
+  sent?: (bytes: number) => void;
 }
 
 /** The response for a successful read: a playlist (max-age no longer than the cache keeps it) or a segment (immutable, Range). */
@@ -37,14 +43,19 @@ export async function playbackResponse(read: StoredRead | StreamingRead, o: Resp
   const headers = segmentHeaders(read, "MISS");
   // Arrived already (a crowd's later viewers, a fast origin): sent from the Blob, as a hit is.
   const whole = read.completed();
-  if (whole) return o.rangeHeader ? rangeResponse(whole, o.rangeHeader, headers) : new Response(whole, { headers: { ...headers, "content-length": String(whole.size) } });
-  if (o.rangeHeader) return rangeResponse(new Blob([await wholeOrOriginError(read)]), o.rangeHeader, headers);
+  if (whole) return o.rangeHeader ? rangeResponse(whole, o.rangeHeader, headers, o) : wholeResponse(whole, { headers: { ...headers, "content-length": String(whole.size) } }, o);
+  if (o.rangeHeader) return rangeResponse(new Blob([await wholeOrOriginError(read)]), o.rangeHeader, headers, o);
   // The body is written straight into the response's own stream: FixedLengthStream keeps a known
   // Content-Length, IdentityTransformStream goes out chunked.
   // The known length is also a header, so a HEAD (the same response without its body) still says it.
   const { readable, writable } = read.length === undefined ? new IdentityTransformStream() : new FixedLengthStream(read.length);
   if (read.length !== undefined) headers["content-length"] = String(read.length);
-  o.waitUntil(read.writeTo(writable).catch(() => {}));
+  const sent = o.sent;
+  if (sent) {
+    const progress: Progress = { sent: 0 };
+    const done = () => sent(progress.sent);
+    o.waitUntil(read.writeTo(writable, progress).then(done, done));
+  } else o.waitUntil(read.writeTo(writable).catch(() => {}));
   return new Response(readable, { headers });
 }
 
@@ -61,13 +72,13 @@ function storedResponse(read: StoredRead, o: RespondOptions): Response {
       headers: { ...PLAYBACK_HEADERS, ...bandwidthHeader(read), "content-type": read.contentType, "x-cache": "HIT", "cache-control": playlistCacheControl(read.expiresAt, o.now), "content-length": String(read.length) },
     });
   }
-  if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read, "HIT"));
+  if (o.rangeHeader) return rangeResponse(read.body, o.rangeHeader, segmentHeaders(read, "HIT"), o);
   let headers = segmentHitHeaders.get(read.body);
   if (!headers) {
     headers = new Headers({ ...segmentHeaders(read, "HIT"), "content-length": String(read.length) });
     segmentHitHeaders.set(read.body, headers);
   }
-  return new Response(read.body, { headers });
+  return wholeResponse(read.body, { headers }, o);
 }
 
 // A whole-segment hit has the same headers every time: built once per stored body, copied by each Response
@@ -86,7 +97,7 @@ function bandwidthHeader(read: StoredRead | StreamingRead): Record<string, strin
 }
 
 /** A segment with a Range header: 206 with the slice, 416, or the whole body for a range we do not serve. */
-function rangeResponse(body: Blob, rangeHeader: string, headers: Record<string, string>): Response {
+function rangeResponse(body: Blob, rangeHeader: string, headers: Record<string, string>, o: RespondOptions): Response {
   const range = parseRange(rangeHeader, body.size);
   if (range === "unsatisfiable") {
     return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${body.size}` } });
@@ -94,10 +105,18 @@ function rangeResponse(body: Blob, rangeHeader: string, headers: Record<string, 
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${body.size}`;
     headers["content-length"] = String(range.end - range.start + 1);
-    return new Response(body.slice(range.start, range.end + 1), { status: 206, headers });
+    return wholeResponse(body.slice(range.start, range.end + 1), { status: 206, headers }, o);
   }
   headers["content-length"] = String(body.size);
-  return new Response(body, { headers });
+  return wholeResponse(body, { headers }, o);
+}
+
+/** A Blob body: a large one piece by piece when the tier counts what left, else in one native send (counted whole). */
+function wholeResponse(body: Blob, init: ResponseInit, o: RespondOptions): Response {
+  if (!o.sent) return new Response(body, init);
+  if (body.size > COUNTED_ABOVE_BYTES) return countedBody(body, init, o.waitUntil, o.sent);
+  o.sent(body.size);
+  return new Response(body, init);
 }
 
 /** The whole body as bytes, for code that rewrites it; a miss waits on this request's own timers (see await-shared.ts). */
