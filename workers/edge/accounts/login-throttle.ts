@@ -1,5 +1,5 @@
 // Login brute-force throttling: at most 5 attempts that did not succeed per login and per client address in 5 minutes.
-import { addressAttemptLimiter, loginAttemptLimiter } from "../../../durable-objects/attempt-limiter/client";
+import { addressAttemptLimiter, attemptAll, loginAttemptLimiter } from "../../../durable-objects/attempt-limiter/client";
 
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_MS = 5 * 60_000;
@@ -12,15 +12,6 @@ export type LoginAttempt = { allowed: true; succeeded(): Promise<void> } | { all
  * stops counting.
  */
 export async function beginLoginAttempt(env: Env, loginKey: string, addressKey: string, now: number): Promise<LoginAttempt> {
-  const limiters = [loginAttemptLimiter(env, loginKey), addressAttemptLimiter(env, addressKey)];
-  const decisions = await Promise.all(limiters.map((l) => l.attempt(now, LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS)));
-  const forgive = () =>
-    Promise.all(decisions.map((d, i) => (d.allowed ? limiters[i]!.forgive(d.attemptId) : undefined))).then(() => undefined);
-  const refused = decisions.filter((d) => !d.allowed);
-  if (refused.length > 0) {
-    // The other key's attempt was never made; it must not count.
-    await forgive();
-    return { allowed: false, retryAfterSeconds: Math.max(...refused.map((d) => d.retryAfterSeconds)) };
-  }
-  return { allowed: true, succeeded: forgive };
+  const attempt = await attemptAll([loginAttemptLimiter(env, loginKey), addressAttemptLimiter(env, addressKey)], now, LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS);
+  return attempt.allowed ? { allowed: true, succeeded: attempt.forgive } : attempt;
 }
