@@ -109,19 +109,8 @@ interface Session {
 }
 
 /** A shard's state as a store keeps it: one row per session and ticket, and one meta record (see `ShardGate.restore`). */
-export interface ShardSessionRecord {
-  id: string;
-  lastSeen: number;
-  grantedAt: number;
-  claimed: boolean;
-}
-export interface ShardTicketRecord {
-  ticket: string;
-  seq: number;
-  arrivedAt: number;
-  retryAfterSeconds: number;
-  reserved: boolean;
-}
+export type ShardSessionRecord = Pick<Session, "id" | "lastSeen" | "grantedAt" | "claimed">;
+export type ShardTicketRecord = Pick<Ticket, "ticket" | "seq" | "arrivedAt" | "retryAfterSeconds" | "reserved">;
 export interface ShardMetaRecord {
   shard: number;
   heldSlots: number;

@@ -54,10 +54,10 @@ async function requireEvent(c: Context<EdgeEnv>, eventId: string) {
   return event;
 }
 
-/** The archivedAt field for an archive (now, or the time it was first archived) or a restore (none). */
-function archiveField(archive: boolean, current: string | undefined): { archivedAt?: string } {
-  if (!archive) return {};
-  return { archivedAt: current ?? new Date().toISOString() };
+/** `record` archived (keeping an earlier archive time) or restored: the one place the archive flag is set or cleared. */
+function withArchive<T extends { archivedAt?: string }>(record: T, archive: boolean): T {
+  const { archivedAt, ...rest } = record;
+  return (archive ? { ...rest, archivedAt: archivedAt ?? new Date().toISOString() } : rest) as T;
 }
 
 export const adminManage = apiApp();
@@ -122,8 +122,7 @@ for (const action of ["archive", "restore"] as const) {
     async (c) => {
       const { eventId } = c.req.valid("param");
       const store = catalogStore(c.env.CATALOG);
-      const { archivedAt, ...event } = await requireEvent(c, eventId);
-      const next = { ...event, ...archiveField(archive, archivedAt) };
+      const next = withArchive(await requireEvent(c, eventId), archive);
       await store.putEvent(next);
       return c.json(next, 200);
     },
@@ -143,8 +142,7 @@ for (const action of ["archive", "restore"] as const) {
       const store = catalogStore(c.env.CATALOG);
       const channel = await store.getChannel(eventId, channelId);
       if (!channel) throw new DomainError({ code: "not_found", message: `There is no channel '${channelId}' in event '${eventId}'.` });
-      const { archivedAt, ...rest } = channel;
-      const next = { ...rest, ...archiveField(archive, archivedAt) };
+      const next = withArchive(channel, archive);
       await store.putChannel(next);
       return c.json(next, 200);
     },
@@ -164,8 +162,7 @@ for (const action of ["archive", "restore"] as const) {
       const store = catalogStore(c.env.CATALOG);
       const product = await store.getProduct(productId);
       if (!product) throw new DomainError({ code: "not_found", message: `There is no product '${productId}'.` });
-      const { archivedAt, ...rest } = product;
-      const next = { ...rest, ...archiveField(archive, archivedAt) };
+      const next = withArchive(product, archive);
       await store.putProduct(next);
       return c.json(next, 200);
     },

@@ -136,11 +136,18 @@ async function serve<E>(tier: PlaybackTier<E>, tokens: VerifiedTokenCache, reque
   const route = await tier.route(req);
   const cache = tier.cache(env);
   const stored = cache.peek(route.cacheKey, now);
-  const read = stored ? storedRead(stored) : await cache.read(route.cacheKey, now, () => route.load());
+  let loading = false;
+  const read = stored
+    ? storedRead(stored)
+    : await cache.read(route.cacheKey, now, () => {
+        loading = true;
+        return route.load();
+      });
   if (!read.ok) throw new DomainError(read.failure);
   // A body still arriving is read by the request that asked upstream, in that request's context: were it to
-  // end when its viewer leaves, the body would stop for every other viewer waiting on it. It lives until the body is in.
-  if (!read.hit) ctx.waitUntil(awaitShared(read.complete).catch(() => {}));
+  // end when its viewer leaves, the body would stop for every other viewer waiting on it. That request lives
+  // until the body is in; the viewers who joined it need not (each writes the body in its own context).
+  if (loading && !read.hit) ctx.waitUntil(awaitShared(read.complete).catch(() => {}));
   // The quality cap holds for every media playlist and segment, not only for the ladder index.m3u8 offers.
   if (claims.b !== undefined && read.bandwidth !== undefined && read.bandwidth > claims.b) {
     throw new DomainError({ code: "forbidden", message: "This quality is above the one this session was granted." });
